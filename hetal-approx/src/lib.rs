@@ -1,0 +1,1 @@
+//! Polynomial approximation toolkit and HETAL's wide-range softmax, generic over a slot backend.

@@ -1,0 +1,1 @@
+//! Encrypted matrices and HETAL's matrix products (DiagABT, DiagATB) over any CKKS slot backend.

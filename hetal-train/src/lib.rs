@@ -1,0 +1,1 @@
+//! Encrypted softmax-regression training (HETAL), generic over a CKKS slot backend.
