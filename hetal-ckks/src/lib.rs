@@ -1,8 +1,38 @@
 //! Full-RNS CKKS homomorphic encryption for hetal, and the backend seam the upper layers use.
+//!
+//! * [`params`]: the parameter literal, validation against the 128-bit security table
+//!   ([`security`]), presets, and the canonical scale of every level;
+//! * [`encoding`]: the canonical embedding (special FFT, sparse packing);
+//! * [`keys`]: secret, public, relinearization and Galois keys (hybrid key switching,
+//!   seed-compressed);
+//! * [`encryption`]: public- and secret-key encryption, decryption, the public decode;
+//! * [`evaluator`]: every homomorphic operation, hoisted rotations, lazy relinearization;
+//! * [`serialization`]: a compact, versioned, validated binary format (and serde).
 
+pub mod ciphertext;
 pub mod encoding;
-pub mod params;
-pub mod security;
+pub mod encryption;
 pub mod error;
+pub mod evaluator;
+pub mod keys;
+pub mod keyswitch;
+pub mod params;
+pub mod plaintext;
+pub mod security;
 
 pub use error::{Error, Result};
+
+/// The types most programs need.
+pub mod prelude {
+    pub use crate::ciphertext::Ciphertext;
+    pub use crate::encryption::{Decryptor, Encryptor};
+    pub use crate::error::{Error, Result};
+    pub use crate::evaluator::Evaluator;
+    pub use crate::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
+    pub use crate::params::{Moduli, Parameters, ParametersLiteral};
+    pub use crate::plaintext::Plaintext;
+    pub use crate::security::SecretDistribution;
+}
+
+#[cfg(test)]
+mod tests;

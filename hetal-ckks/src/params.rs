@@ -100,7 +100,7 @@ impl ParametersLiteral {
         Self {
             log_n,
             q: Moduli::Bits(q),
-            p: Moduli::Bits(vec![log_scale + 16; levels.div_ceil(dnum).max(1)]),
+            p: Moduli::Bits(vec![log_scale + 16; (levels + 1).div_ceil(dnum)]),
             log_scale,
             secret: SecretDistribution::UniformTernary,
             error: ErrorDistribution::default(),
@@ -375,6 +375,17 @@ impl Parameters {
         if all.windows(2).any(|w| w[0] == w[1]) {
             return Err(bad("a prime appears twice in Q ∪ P".into()));
         }
+        let digit_size = q.len().div_ceil(lit.dnum);
+        let log_p: f64 = p.iter().map(|&x| (x as f64).log2()).sum();
+        for (j, digit) in q.chunks(digit_size).enumerate() {
+            let log_d: f64 = digit.iter().map(|&x| (x as f64).log2()).sum();
+            if log_d > log_p {
+                return Err(bad(format!(
+                    "P ({log_p:.1} bits) must be at least the largest key-switching digit \
+                     (digit {j}: {log_d:.1} bits); add P primes or increase dnum"
+                )));
+            }
+        }
         let log_qp: f64 = q.iter().chain(&p).map(|&x| (x as f64).log2()).sum();
         let security = if lit.insecure_for_testing {
             SecurityLevel::InsecureForTesting
@@ -399,7 +410,6 @@ impl Parameters {
         }
         let chain = RnsChain::new(n, &q, &p)?;
         let encoder = Encoder::new(lit.log_n, log_slots)?;
-        let digit_size = levels.div_ceil(lit.dnum);
         let fp = fingerprint(&lit, &q, &p, log_slots);
         let mut resolved = lit.clone();
         resolved.q = Moduli::Primes(q.clone());

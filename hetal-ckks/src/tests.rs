@@ -1,0 +1,405 @@
+//! Scheme tests: every homomorphic operation against its plaintext twin, precision in bits.
+
+use std::sync::{Arc, OnceLock};
+
+use num_complex::Complex64;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+use crate::plaintext::crt_centered_f64;
+use crate::prelude::*;
+
+pub(crate) struct Fixture {
+    pub params: Parameters,
+    pub sk: SecretKey,
+    pub pk: PublicKey,
+    pub eval: Evaluator,
+}
+
+fn c(re: f64, im: f64) -> Complex64 {
+    Complex64::new(re, im)
+}
+
+/// Deterministic test values in the unit disk.
+pub(crate) fn values(n: usize, seed: u64) -> Vec<Complex64> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    (0..n).map(|_| c(next() * 0.7, next() * 0.7)).collect()
+}
+
+pub(crate) fn precision_bits(got: &[Complex64], want: &[Complex64]) -> f64 {
+    let err = got
+        .iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).re.abs().max((a - b).im.abs()))
+        .fold(0.0, f64::max);
+    -err.max(1e-300).log2()
+}
+
+fn rotation_steps_n12() -> Vec<i64> {
+    vec![1, 2, 3, 5, 16, -1, -7, 1000, 1 << 10]
+}
+
+/// N = 2^12 fixture with the relinearization key, a set of rotations and conjugation.
+pub(crate) fn n12() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let params = Parameters::new(ParametersLiteral::insecure_n12()).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(0x5eed_0012);
+        let sk = SecretKey::generate(&params, &mut rng).unwrap();
+        let pk = sk.public_key(&mut rng).unwrap();
+        let mut steps = rotation_steps_n12();
+        steps.extend(Evaluator::rotate_and_sum_steps(1, params.slots()));
+        let eval = Evaluator::new(&params)
+            .with_relinearization_key(sk.relinearization_key(&mut rng).unwrap())
+            .with_galois_keys(sk.rotation_keys(&steps, true, &mut rng).unwrap());
+        Fixture {
+            params,
+            sk,
+            pk,
+            eval,
+        }
+    })
+}
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn enc(f: &Fixture, v: &[Complex64], level: usize, seed: u64) -> Ciphertext {
+    Encryptor::new(&f.pk)
+        .encrypt_values(v, level, &mut rng(seed))
+        .unwrap()
+}
+
+fn dec(f: &Fixture, ct: &Ciphertext) -> Vec<Complex64> {
+    Decryptor::new(&f.sk).decrypt_decode(ct).unwrap()
+}
+
+#[test]
+fn encrypt_decrypt_every_level() {
+    let f = n12();
+    let v = values(f.params.slots(), 1);
+    for level in 0..=f.params.max_level() {
+        let ct = enc(f, &v, level, level as u64);
+        assert_eq!(ct.level(), level);
+        assert_eq!(ct.scale(), f.params.scale_at(level));
+        let bits = precision_bits(&dec(f, &ct), &v);
+        assert!(bits > 20.0, "pk level {level}: {bits:.1} bits");
+        let pt = f.params.encode_at(&v, level).unwrap();
+        let ct = Decryptor::new(&f.sk)
+            .encrypt_symmetric(&pt, &mut rng(9))
+            .unwrap();
+        assert!(ct.is_seeded());
+        let bits = precision_bits(&dec(f, &ct), &v);
+        assert!(bits > 22.0, "sk level {level}: {bits:.1} bits");
+    }
+}
+
+#[test]
+fn additive_ops() {
+    let f = n12();
+    let e = &f.eval;
+    let (a, b) = (values(f.params.slots(), 2), values(f.params.slots(), 3));
+    let l = f.params.max_level();
+    let (ca, cb) = (enc(f, &a, l, 1), enc(f, &b, l, 2));
+    let sum: Vec<_> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+    let diff: Vec<_> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+    let neg: Vec<_> = a.iter().map(|x| -x).collect();
+    assert!(precision_bits(&dec(f, &e.add(&ca, &cb).unwrap()), &sum) > 20.0);
+    assert!(precision_bits(&dec(f, &e.sub(&ca, &cb).unwrap()), &diff) > 20.0);
+    assert!(precision_bits(&dec(f, &e.negate(&ca).unwrap()), &neg) > 20.0);
+    let pb = f.params.encode_at(&b, l).unwrap();
+    assert!(precision_bits(&dec(f, &e.add_plain(&ca, &pb).unwrap()), &sum) > 20.0);
+    assert!(precision_bits(&dec(f, &e.sub_plain(&ca, &pb).unwrap()), &diff) > 20.0);
+    for k in [c(0.5, 0.0), c(-1.25, 0.75)] {
+        let want: Vec<_> = a.iter().map(|x| x + k).collect();
+        let bits = precision_bits(&dec(f, &e.add_const(&ca, k).unwrap()), &want);
+        assert!(bits > 20.0, "add_const {k}: {bits:.1}");
+    }
+    let want: Vec<_> = a.iter().map(|x| x * 3.0).collect();
+    let got = e.mul_int(&ca, -3).and_then(|x| e.negate(&x)).unwrap();
+    assert_eq!(got.level(), l);
+    assert!(precision_bits(&dec(f, &got), &want) > 18.0);
+}
+
+#[test]
+fn multiplicative_ops() {
+    let f = n12();
+    let e = &f.eval;
+    let (a, b) = (values(f.params.slots(), 4), values(f.params.slots(), 5));
+    let l = f.params.max_level();
+    let (ca, cb) = (enc(f, &a, l, 3), enc(f, &b, l, 4));
+    let prod: Vec<_> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+    // Ciphertext product, relinearized and rescaled: canonical scale of the next level.
+    let m = e.rescale(&e.mul_relin(&ca, &cb).unwrap()).unwrap();
+    assert_eq!(m.level(), l - 1);
+    assert_eq!(m.scale(), f.params.scale_at(l - 1));
+    let bits = precision_bits(&dec(f, &m), &prod);
+    assert!(bits > 20.0, "mul_relin: {bits:.1}");
+    // Plaintext product.
+    let pb = f.params.encode_at(&b, l).unwrap();
+    let m = e.rescale(&e.mul_plain(&ca, &pb).unwrap()).unwrap();
+    assert_eq!(m.scale(), f.params.scale_at(l - 1));
+    assert!(precision_bits(&dec(f, &m), &prod) > 22.0);
+    // Constants (real and complex).
+    for k in [c(0.3, 0.0), c(-0.5, 1.5)] {
+        let want: Vec<_> = a.iter().map(|x| x * k).collect();
+        let m = e.rescale(&e.mul_const(&ca, k).unwrap()).unwrap();
+        assert_eq!(m.scale(), f.params.scale_at(l - 1));
+        let bits = precision_bits(&dec(f, &m), &want);
+        assert!(bits > 22.0, "mul_const {k}: {bits:.1}");
+    }
+}
+
+#[test]
+fn depth_to_the_bottom_and_level_errors() {
+    let f = n12();
+    let e = &f.eval;
+    let mut v: Vec<Complex64> = values(f.params.slots(), 6);
+    let mut ct = enc(f, &v, f.params.max_level(), 5);
+    while ct.level() > 0 {
+        ct = e.rescale(&e.mul_relin(&ct, &ct).unwrap()).unwrap();
+        v = v.iter().map(|x| x * x).collect();
+        assert_eq!(ct.scale(), f.params.scale_at(ct.level()));
+    }
+    let bits = precision_bits(&dec(f, &ct), &v);
+    assert!(bits > 12.0, "after full depth: {bits:.1}");
+    let err = e.rescale(&ct).unwrap_err();
+    assert!(matches!(err, Error::LevelExhausted { op: "rescale", level: 0, .. }));
+    // Level and scale mismatches name the operation and both sides.
+    let top = enc(f, &v, 5, 1);
+    let low = enc(f, &v, 4, 2);
+    let msg = e.add(&top, &low).unwrap_err().to_string();
+    assert_eq!(msg, "level mismatch in add: 5 vs 4");
+    let mut other = enc(f, &v, 5, 3);
+    other.set_scale(top.scale() * 2.0);
+    let err = e.sub(&top, &other).unwrap_err();
+    assert!(matches!(err, Error::ScaleMismatch { op: "sub", level: 5, .. }), "{err}");
+    assert!(err.to_string().contains("scale mismatch in sub"));
+    let err = e.mul_relin(&top, &low).unwrap_err().to_string();
+    assert_eq!(err, "level mismatch in mul: 5 vs 4");
+    // Missing keys.
+    let err = e.rotate(&top, 7).unwrap_err();
+    assert!(matches!(err, Error::MissingKey { op: "rotate", .. }), "{err}");
+    let bare = Evaluator::new(&f.params);
+    assert!(matches!(
+        bare.mul_relin(&top, &top),
+        Err(Error::MissingKey { .. })
+    ));
+    // A degree-2 ciphertext cannot be rotated.
+    let t = e.tensor(&top, &top).unwrap();
+    assert!(matches!(e.rotate(&t, 1), Err(Error::DegreeTooHigh { .. })));
+}
+
+#[test]
+fn lazy_relinearization_equals_eager() {
+    let f = n12();
+    let e = &f.eval;
+    let n = f.params.slots();
+    let l = f.params.max_level();
+    let xs: Vec<_> = (0..4).map(|i| values(n, 10 + i)).collect();
+    let cts: Vec<_> = xs.iter().enumerate().map(|(i, x)| enc(f, x, l, i as u64)).collect();
+    // x0*x1 + x2*x3
+    let want: Vec<_> = (0..n).map(|j| xs[0][j] * xs[1][j] + xs[2][j] * xs[3][j]).collect();
+    let lazy = e
+        .add(
+            &e.tensor(&cts[0], &cts[1]).unwrap(),
+            &e.tensor(&cts[2], &cts[3]).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(lazy.degree(), 2);
+    let lazy = e.rescale(&e.relinearize(&lazy).unwrap()).unwrap();
+    let eager = e
+        .add(
+            &e.mul_relin(&cts[0], &cts[1]).unwrap(),
+            &e.mul_relin(&cts[2], &cts[3]).unwrap(),
+        )
+        .unwrap();
+    let eager = e.rescale(&eager).unwrap();
+    let (dl, de) = (dec(f, &lazy), dec(f, &eager));
+    assert!(precision_bits(&dl, &want) > 20.0);
+    assert!(precision_bits(&de, &want) > 20.0);
+    assert!(precision_bits(&dl, &de) > 20.0);
+    // Degree 2 decrypts directly, too.
+    let raw = e.tensor(&cts[0], &cts[1]).unwrap();
+    let d = Decryptor::new(&f.sk).decrypt(&raw).unwrap();
+    let want: Vec<_> = (0..n).map(|j| xs[0][j] * xs[1][j]).collect();
+    assert!(precision_bits(&f.params.decode(&d).unwrap(), &want) > 20.0);
+}
+
+#[test]
+fn rotations_conjugation_and_hoisting() {
+    let f = n12();
+    let e = &f.eval;
+    let n = f.params.slots();
+    let l = f.params.max_level();
+    let a = values(n, 20);
+    let ct = enc(f, &a, l, 7);
+    let steps = rotation_steps_n12();
+    let hoisted = e.rotate_hoisted(&ct, &steps).unwrap();
+    for (k, h) in steps.iter().zip(&hoisted) {
+        let want: Vec<_> = (0..n)
+            .map(|j| a[(j as i64 + k).rem_euclid(n as i64) as usize])
+            .collect();
+        let plain = e.rotate(&ct, *k).unwrap();
+        let (dp, dh) = (dec(f, &plain), dec(f, h));
+        let bits = precision_bits(&dp, &want);
+        assert!(bits > 22.0, "rotate {k}: {bits:.1}");
+        assert!(precision_bits(&dh, &want) > 22.0, "hoisted {k}");
+        assert!(precision_bits(&dh, &dp) > 22.0, "hoisted vs plain {k}");
+    }
+    let conj = e.conjugate(&ct).unwrap();
+    let want: Vec<_> = a.iter().map(|x| x.conj()).collect();
+    assert!(precision_bits(&dec(f, &conj), &want) > 22.0);
+    // Rotations at a lower level.
+    let low = e.drop_to_level(&ct, 2).unwrap();
+    let r = e.rotate(&low, 3).unwrap();
+    let want: Vec<_> = (0..n).map(|j| a[(j + 3) % n]).collect();
+    assert!(precision_bits(&dec(f, &r), &want) > 20.0);
+    // Sum of all slots.
+    let total: Complex64 = a.iter().sum();
+    let s = e.rotate_and_sum(&ct, 1, n).unwrap();
+    let got = dec(f, &s);
+    assert!(precision_bits(&got, &vec![total; n]) > 14.0);
+}
+
+#[test]
+fn all_rotation_steps_small_n() {
+    let mut lit = ParametersLiteral::insecure_n10();
+    lit.log_slots = Some(4);
+    let params = Parameters::new(lit).unwrap();
+    let mut r = rng(77);
+    let sk = SecretKey::generate(&params, &mut r).unwrap();
+    let pk = sk.public_key(&mut r).unwrap();
+    let n = params.slots() as i64;
+    let steps: Vec<i64> = (-n + 1..n).collect();
+    let gk = sk.rotation_keys(&steps, true, &mut r).unwrap();
+    // k and k - n are the same rotation; 0 needs no key; plus conjugation.
+    assert_eq!(gk.len(), n as usize);
+    let eval = Evaluator::new(&params).with_galois_keys(gk);
+    let a = values(n as usize, 33);
+    let ct = Encryptor::new(&pk)
+        .encrypt_values(&a, params.max_level(), &mut r)
+        .unwrap();
+    let d = Decryptor::new(&sk);
+    for k in steps {
+        let want: Vec<_> = (0..n).map(|j| a[(j + k).rem_euclid(n) as usize]).collect();
+        let got = d.decrypt_decode(&eval.rotate(&ct, k).unwrap()).unwrap();
+        let bits = precision_bits(&got, &want);
+        assert!(bits > 12.0, "step {k}: {bits:.1}");
+    }
+    let got = d.decrypt_decode(&eval.conjugate(&ct).unwrap()).unwrap();
+    let want: Vec<_> = a.iter().map(|x| x.conj()).collect();
+    assert!(precision_bits(&got, &want) > 12.0);
+}
+
+#[test]
+fn drop_levels_canonical() {
+    let f = n12();
+    let e = &f.eval;
+    let a = values(f.params.slots(), 40);
+    let l = f.params.max_level();
+    let ct = enc(f, &a, l, 8);
+    let t = 3;
+    let moved = e.drop_to_level_canonical(&ct, t).unwrap();
+    assert_eq!(moved.level(), t);
+    assert_eq!(moved.scale(), f.params.scale_at(t));
+    assert!(precision_bits(&dec(f, &moved), &a) > 22.0);
+    // It adds to a fresh ciphertext at level t without a scale mismatch.
+    let fresh = enc(f, &a, t, 9);
+    let s = e.add(&moved, &fresh).unwrap();
+    let want: Vec<_> = a.iter().map(|x| x * 2.0).collect();
+    assert!(precision_bits(&dec(f, &s), &want) > 21.0);
+    assert!(e.drop_to_level_canonical(&ct, l).is_err());
+}
+
+#[test]
+fn key_switching_noise_within_bound() {
+    // Compare the decryption of a rotation with the exact automorphism of the decryption, in
+    // coefficients: the difference is the key-switching noise. Worst-case bound
+    // dnum·N·α·6σ·max(D_j)/P (inner product over ModUp representatives) + (K+1)·N (ModDown
+    // rounding times the ternary secret) + 1.
+    let f = n12();
+    let p = &f.params;
+    let l = p.max_level();
+    let ct = enc(f, &values(p.slots(), 50), l, 10);
+    let d = Decryptor::new(&f.sk);
+    let k = 5;
+    let g = p.galois_element(k);
+    let before = d.decrypt(&ct).unwrap().poly().automorphism(g).unwrap().to_coeff();
+    let after = d.decrypt(&f.eval.rotate(&ct, k).unwrap()).unwrap().poly().clone().to_coeff();
+    let (b, a) = (crt_centered_f64(&before, l + 1), crt_centered_f64(&after, l + 1));
+    let noise = b.iter().zip(&a).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    let n = p.n() as f64;
+    let log_p: f64 = p.p_primes().iter().map(|&x| (x as f64).log2()).sum();
+    let digits = p.digits_at(l);
+    let log_dmax = digits
+        .iter()
+        .map(|r| p.q_primes()[r.clone()].iter().map(|&x| (x as f64).log2()).sum::<f64>())
+        .fold(0.0, f64::max);
+    let alpha = p.digit_size() as f64;
+    let bound = digits.len() as f64 * n * alpha * 6.0 * p.sigma() * 2f64.powf(log_dmax - log_p)
+        + (p.p_primes().len() as f64 + 1.0) * n
+        + 1.0;
+    assert!(noise > 0.0 && noise <= bound, "noise {noise} vs bound {bound}");
+    // The noise is tiny compared to the scale.
+    assert!(noise.log2() < p.scale_at(l).log2() - 25.0, "noise 2^{:.1}", noise.log2());
+}
+
+#[test]
+fn public_decode_and_secret_export() {
+    let f = n12();
+    let a = values(f.params.slots(), 60);
+    let ct = enc(f, &a, 2, 11);
+    let d = Decryptor::new(&f.sk);
+    let out = d.decrypt_decode_public(&ct, 16, 12, &mut rng(5)).unwrap();
+    let bits = precision_bits(&out, &a);
+    assert!(bits > 10.0, "{bits:.1}");
+    for v in &out {
+        assert_eq!((v.re * 4096.0).fract(), 0.0);
+    }
+    assert!(d.decrypt_decode_public(&ct, 40, 12, &mut rng(5)).is_err());
+    // Export / import of the secret key.
+    let bytes = f.sk.export_secret_bytes();
+    let sk2 = SecretKey::import_secret_bytes(&f.params, &bytes).unwrap();
+    let got = Decryptor::new(&sk2).decrypt_decode(&ct).unwrap();
+    assert!(precision_bits(&got, &a) > 20.0);
+    let mut bad = bytes.to_vec();
+    bad[20] = 7;
+    assert!(SecretKey::import_secret_bytes(&f.params, &bad).is_err());
+    let other = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+    assert!(SecretKey::import_secret_bytes(&other, &bytes).is_err());
+}
+
+#[test]
+fn concurrent_use_of_one_evaluator() {
+    let f = n12();
+    let eval = Arc::new(f.eval.clone());
+    let l = f.params.max_level();
+    let inputs: Vec<_> = (0..4).map(|i| values(f.params.slots(), 70 + i)).collect();
+    let cts: Vec<_> = inputs.iter().enumerate().map(|(i, x)| enc(f, x, l, i as u64)).collect();
+    let results: Vec<Ciphertext> = std::thread::scope(|s| {
+        let handles: Vec<_> = cts
+            .iter()
+            .map(|ct| {
+                let eval = eval.clone();
+                s.spawn(move || {
+                    let sq = eval.rescale(&eval.mul_relin(ct, ct).unwrap()).unwrap();
+                    eval.rotate(&sq, 1).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let n = f.params.slots();
+    for (x, r) in inputs.iter().zip(&results) {
+        let want: Vec<_> = (0..n).map(|j| x[(j + 1) % n] * x[(j + 1) % n]).collect();
+        assert!(precision_bits(&dec(f, r), &want) > 20.0);
+    }
+}
