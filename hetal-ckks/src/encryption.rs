@@ -24,7 +24,7 @@ use rand_core::{CryptoRng, RngCore};
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
-use crate::keys::{PublicKey, SecretKey};
+use crate::keys::{PublicKey, SecretKey, restrict};
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, crt_centered_f64, decode_limbs};
 
@@ -45,7 +45,9 @@ impl Encryptor {
         &self.pk.params
     }
 
-    /// Encrypts a plaintext at its level: `(v·b + e_0 + m, v·a + e_1)` with a ternary `v`.
+    /// Encrypts a plaintext at its level: `(v·b + e_0, v·a + e_1)` over `Q_l ∪ P` with a
+    /// ternary `v`, divided by `P` (ModDown), plus `(m, 0)`. The division leaves only a
+    /// rounding error of the size of the secret's `ℓ_1` norm instead of `v·e + e_1·s`.
     ///
     /// # Errors
     /// [`Error::LevelTooHigh`] for a foreign plaintext; [`Error::Math`] on sampling failure.
@@ -57,17 +59,36 @@ impl Encryptor {
         let params = &self.pk.params;
         params.check_level("encrypt", pt.level)?;
         let level = pt.level;
-        let ctx = params.q_context(level)?;
-        let v = Poly::from_i64(&ctx, &ternary(params.n(), rng))?.to_ntt();
-        let b = restrict_q(params, &self.pk.b, level)?;
-        let a = restrict_q(params, &self.pk.a, level)?;
-        let mut c0 = v.mul(&b)?;
-        c0.add_assign(&gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt())?;
-        c0.add_assign(&pt.poly)?;
-        let mut c1 = v.mul(&a)?;
-        c1.add_assign(&gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt())?;
+        if !pt.poly.context().same_ring(&*params.q_context(level)?) {
+            return Err(Error::InvalidArgument {
+                op: "encrypt",
+                reason: "plaintext does not belong to the key's parameters".into(),
+            });
+        }
+        let qp = params.qp_context(level)?;
+        let q = params.q_context(level)?;
+        let v = Poly::from_i64(&qp, &ternary(params.n(), rng))?.to_ntt();
+        let b = restrict(params, &self.pk.b, level, true)?;
+        let a = restrict(params, &self.pk.a, level, true)?;
+        let e0 = gaussian_poly(&qp, params.sigma(), rng)?.to_ntt();
+        let e1 = gaussian_poly(&qp, params.sigma(), rng)?.to_ntt();
+        let down = params.mod_down(level)?;
+        let (c0, c1) = rayon::join(
+            || -> Result<Poly<Ntt>> {
+                let mut c0 = v.mul(&b)?;
+                c0.add_assign(&e0)?;
+                let mut c0 = down.apply(&qp, &q, c0.data())?;
+                c0.add_assign(&pt.poly)?;
+                Ok(c0)
+            },
+            || -> Result<Poly<Ntt>> {
+                let mut c1 = v.mul(&a)?;
+                c1.add_assign(&e1)?;
+                down.apply(&qp, &q, c1.data())
+            },
+        );
         Ok(Ciphertext {
-            c: vec![c0, c1],
+            c: vec![c0?, c1?],
             level,
             scale: pt.scale,
             seed: None,
@@ -87,17 +108,6 @@ impl Encryptor {
         let pt = self.pk.params.encode_at(values, level)?;
         self.encrypt(&pt, rng)
     }
-}
-
-fn restrict_q(params: &Parameters, top_q: &Poly<Ntt>, level: usize) -> Result<Poly<Ntt>> {
-    let p = top_q.prefix(level + 1)?;
-    if !p.context().same_ring(&*params.q_context(level)?) {
-        return Err(Error::InvalidArgument {
-            op: "encrypt",
-            reason: "public key does not match the parameters".into(),
-        });
-    }
-    Ok(p)
 }
 
 /// Decryption and secret-key encryption. Holds a reference to the secret key.

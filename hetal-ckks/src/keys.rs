@@ -163,19 +163,19 @@ impl SecretKey {
         restrict(&self.params, &self.ntt, level, false)
     }
 
-    /// Generates the public key `(b, a) = (-a s + e, a)` over `Q_L`, `a` from a seed.
+    /// Generates the public key `(b, a) = (-a s + e, a)` over `Q_L ∪ P` (encryption works
+    /// over `Q_l ∪ P` and divides by `P`, so the public-key encryption noise almost vanishes),
+    /// `a` expanded from a seed.
     ///
     /// # Errors
     /// [`Error::Math`] on sampling failure.
     pub fn public_key(&self, rng: &mut (impl RngCore + CryptoRng)) -> Result<PublicKey> {
-        let level = self.params.max_level();
-        let ctx = self.params.q_context(level)?;
+        let ctx = self.params.qp_context(self.params.max_level())?;
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let a = uniform_poly_from_seed(&ctx, seed);
-        let s = self.at_level(level)?;
         let e = gaussian_poly(&ctx, self.params.sigma(), rng)?.to_ntt();
-        let mut b = a.mul(&s)?;
+        let mut b = a.mul(&self.ntt)?;
         b.neg_assign();
         b.add_assign(&e)?;
         Ok(PublicKey {
@@ -308,7 +308,7 @@ impl SecretKey {
     }
 }
 
-/// The public key `(b, a) = (-a s + e, a)` over `Q_L`.
+/// The public key `(b, a) = (-a s + e, a)` over `Q_L ∪ P`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicKey {
     pub(crate) params: Parameters,

@@ -19,6 +19,7 @@ pub mod keyswitch;
 pub mod params;
 pub mod plaintext;
 pub mod security;
+pub mod serialization;
 
 pub use error::{Error, Result};
 

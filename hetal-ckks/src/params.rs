@@ -175,6 +175,7 @@ struct Inner {
     log_qp: f64,
     fingerprint: u64,
     sigma: f64,
+    mod_down: Vec<std::sync::OnceLock<Arc<crate::keyswitch::ModDownExact>>>,
 }
 
 /// Validated, immutable CKKS parameters. Cloning is cheap (an `Arc`).
@@ -429,6 +430,7 @@ impl Parameters {
                 log_qp,
                 fingerprint: fp,
                 sigma,
+                mod_down: (0..levels).map(|_| std::sync::OnceLock::new()).collect(),
             }),
         })
     }
@@ -562,6 +564,15 @@ impl Parameters {
     pub fn qp_context(&self, level: usize) -> Result<Arc<Context>> {
         self.check_level("qp_context", level)?;
         Ok(self.inner.chain.qp_context(level)?)
+    }
+
+    /// The cached exact ModDown from `Q_level ∪ P` to `Q_level`.
+    pub(crate) fn mod_down(&self, level: usize) -> Result<Arc<crate::keyswitch::ModDownExact>> {
+        self.check_level("mod_down", level)?;
+        let qp = self.qp_context(level)?;
+        Ok(self.inner.mod_down[level]
+            .get_or_init(|| Arc::new(crate::keyswitch::ModDownExact::new(&qp, level + 1)))
+            .clone())
     }
 
     pub(crate) fn check_level(&self, op: &'static str, level: usize) -> Result<()> {

@@ -403,3 +403,96 @@ fn concurrent_use_of_one_evaluator() {
         assert!(precision_bits(&dec(f, r), &want) > 20.0);
     }
 }
+
+#[test]
+fn serialization_round_trips_and_rejections() {
+    use crate::serialization::{Blob, HEADER_LEN};
+    let mut lit = ParametersLiteral::insecure_n10();
+    lit.log_slots = Some(5);
+    let params = Parameters::new(lit).unwrap();
+    let mut r = rng(99);
+    let sk = SecretKey::generate(&params, &mut r).unwrap();
+    let pk = sk.public_key(&mut r).unwrap();
+    let rlk = sk.relinearization_key(&mut r).unwrap();
+    let gk = sk.rotation_keys(&[1, -3], true, &mut r).unwrap();
+    let a = values(params.slots(), 5);
+    let d = Decryptor::new(&sk);
+    let fresh = d
+        .encrypt_symmetric(&params.encode_at(&a, 3).unwrap(), &mut r)
+        .unwrap();
+    let pub_ct = Encryptor::new(&pk).encrypt_values(&a, 3, &mut r).unwrap();
+    let e = Evaluator::new(&params).with_relinearization_key(rlk.clone());
+    let deg2 = e.tensor(&pub_ct, &pub_ct).unwrap();
+
+    // Round trips.
+    let fresh_bytes = fresh.to_bytes(&params).unwrap();
+    let full_bytes = pub_ct.to_bytes(&params).unwrap();
+    assert!(fresh_bytes.len() * 2 < full_bytes.len() + 200, "seeded is half size");
+    for (ct, bytes) in [(&fresh, fresh_bytes.clone()), (&pub_ct, full_bytes.clone())] {
+        assert_eq!(&Ciphertext::from_bytes(&params, &bytes).unwrap(), ct);
+    }
+    let b = deg2.to_bytes(&params).unwrap();
+    assert_eq!(Ciphertext::from_bytes(&params, &b).unwrap(), deg2);
+    let pk2 = PublicKey::from_bytes(&params, &pk.to_bytes()).unwrap();
+    assert_eq!(pk2, pk);
+    let rlk2 = RelinearizationKey::from_bytes(&params, &rlk.to_bytes()).unwrap();
+    assert_eq!(rlk2, rlk);
+    let gk_bytes = gk.to_bytes();
+    let gk2 = GaloisKeys::from_bytes(&params, &gk_bytes).unwrap();
+    assert_eq!(gk2, gk);
+    // Reloaded keys work.
+    let e2 = Evaluator::new(&params)
+        .with_relinearization_key(rlk2)
+        .with_galois_keys(gk2);
+    let ct = Encryptor::new(&pk2).encrypt_values(&a, 3, &mut r).unwrap();
+    let out = d.decrypt_decode(&e2.rotate(&e2.rescale(&e2.mul_relin(&ct, &ct).unwrap()).unwrap(), 1).unwrap()).unwrap();
+    let n = params.slots();
+    let want: Vec<_> = (0..n).map(|j| a[(j + 1) % n] * a[(j + 1) % n]).collect();
+    assert!(precision_bits(&out, &want) > 12.0);
+    // Serde through JSON.
+    let json = serde_json::to_string(&Blob(full_bytes.clone())).unwrap();
+    let blob: Blob = serde_json::from_str(&json).unwrap();
+    assert_eq!(Ciphertext::from_bytes(&params, &blob.0).unwrap(), pub_ct);
+    let json = serde_json::to_string(&pk).unwrap();
+    let blob: Blob = serde_json::from_str(&json).unwrap();
+    assert_eq!(PublicKey::from_bytes(&params, &blob.0).unwrap(), pk);
+
+    // Rejections: every truncation, corrupted header fields, residues, trailing bytes.
+    for cut in [0, 3, HEADER_LEN - 1, HEADER_LEN, HEADER_LEN + 5, full_bytes.len() - 1] {
+        assert!(Ciphertext::from_bytes(&params, &full_bytes[..cut]).is_err(), "cut {cut}");
+    }
+    for cut in (0..gk_bytes.len()).step_by(gk_bytes.len() / 17) {
+        assert!(GaloisKeys::from_bytes(&params, &gk_bytes[..cut]).is_err());
+    }
+    let corrupt = |at: usize, v: u8| {
+        let mut b = full_bytes.clone();
+        b[at] = v;
+        Ciphertext::from_bytes(&params, &b)
+    };
+    assert!(corrupt(0, b'X').is_err(), "magic");
+    assert!(corrupt(4, 9).is_err(), "version");
+    assert!(corrupt(6, 2).is_err(), "kind");
+    assert!(corrupt(7, 1).is_err(), "reserved");
+    assert!(corrupt(9, full_bytes[9] ^ 1).is_err(), "fingerprint");
+    assert!(corrupt(HEADER_LEN, 200).is_err(), "level");
+    assert!(corrupt(HEADER_LEN + 12, 7).is_err(), "components");
+    // A residue set to all ones is above every prime.
+    let mut b = full_bytes.clone();
+    let at = b.len() - 8;
+    b[at..].copy_from_slice(&u64::MAX.to_le_bytes());
+    let err = Ciphertext::from_bytes(&params, &b).unwrap_err();
+    assert!(err.to_string().contains("residue"), "{err}");
+    let mut b = full_bytes.clone();
+    b.push(0);
+    assert!(Ciphertext::from_bytes(&params, &b).is_err(), "trailing byte");
+    assert!(Ciphertext::from_bytes_with_limit(&params, &full_bytes, 100).is_err());
+    // Wrong object kind and foreign parameters.
+    assert!(PublicKey::from_bytes(&params, &full_bytes).is_err());
+    let other = Parameters::new(ParametersLiteral::insecure_n11()).unwrap();
+    assert!(Ciphertext::from_bytes(&other, &full_bytes).is_err());
+    assert!(pub_ct.to_bytes(&other).is_err());
+    // Unordered / even Galois elements.
+    let mut b = gk_bytes.clone();
+    b[HEADER_LEN + 4..HEADER_LEN + 12].copy_from_slice(&4u64.to_le_bytes());
+    assert!(GaloisKeys::from_bytes(&params, &b).is_err());
+}
