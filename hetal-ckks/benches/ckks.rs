@@ -3,7 +3,7 @@
 //! `cargo bench -p hetal-ckks` runs them on the insecure `N = 2^13` test set; set
 //! `HETAL_BENCH_N16=1` to add the 128-bit `N = 2^16` chain (top level, 25 Q limbs).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use hetal_ckks::prelude::*;
 use num_complex::Complex64;
 use rand_chacha::ChaCha20Rng;
@@ -50,5 +50,8 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(ckks, benches);
-criterion_main!(ckks);
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(ckks, super::benches);
+}
+criterion_main!(group::ckks);

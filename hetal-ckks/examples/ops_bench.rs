@@ -117,7 +117,9 @@ fn main() -> Result<()> {
     let steps: Vec<i64> = vec![1, 2, 3, 4, 5, 6, 7, 8];
     let (ms, gk1) = time(1, || sk.rotation_keys(&steps[..1], false, &mut rng));
     let gk1 = gk1?;
-    let kb = gk1.get(params.galois_element(1)).map(|k| k.compressed_bytes());
+    let kb = gk1
+        .get(params.galois_element(1))
+        .map(|k| k.compressed_bytes());
     row("keygen_rotation", top_limbs, ms, None, kb).print();
     let mut gk = sk.rotation_keys(&steps[1..], true, &mut rng)?;
     gk.extend(gk1)?;
@@ -145,7 +147,14 @@ fn main() -> Result<()> {
 
         let (ms, s) = time(reps, || eval.add(&ct, &cb));
         let want: Vec<_> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
-        row("add", q_limbs, ms, Some(precision(&dec.decrypt_decode(&s?)?, &want)), None).print();
+        row(
+            "add",
+            q_limbs,
+            ms,
+            Some(precision(&dec.decrypt_decode(&s?)?, &want)),
+            None,
+        )
+        .print();
 
         let (ms, m) = time(reps, || eval.mul_relin(&ct, &cb));
         let m = m?;
@@ -157,8 +166,14 @@ fn main() -> Result<()> {
 
         let (ms, r) = time(reps, || eval.rotate(&ct, 1));
         let want: Vec<_> = (0..n).map(|j| a[(j + 1) % n]).collect();
-        row("rotate", q_limbs, ms, Some(precision(&dec.decrypt_decode(&r?)?, &want)), None)
-            .print();
+        row(
+            "rotate",
+            q_limbs,
+            ms,
+            Some(precision(&dec.decrypt_decode(&r?)?, &want)),
+            None,
+        )
+        .print();
 
         let (ms_h, hs) = time(reps, || eval.rotate_hoisted(&ct, &steps));
         let (ms_p, ps) = time(reps, || {
@@ -180,8 +195,14 @@ fn main() -> Result<()> {
 
         let (ms, r) = time(reps, || eval.conjugate(&ct));
         let want: Vec<_> = a.iter().map(|x| x.conj()).collect();
-        row("conjugate", q_limbs, ms, Some(precision(&dec.decrypt_decode(&r?)?, &want)), None)
-            .print();
+        row(
+            "conjugate",
+            q_limbs,
+            ms,
+            Some(precision(&dec.decrypt_decode(&r?)?, &want)),
+            None,
+        )
+        .print();
     }
     Ok(())
 }

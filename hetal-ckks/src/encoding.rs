@@ -223,7 +223,10 @@ impl Encoder {
         const OP: &str = "encode";
         self.check_len(OP, values)?;
         Self::check_scale(OP, scale)?;
-        if values.iter().any(|v| !(v.re.is_finite() && v.im.is_finite())) {
+        if values
+            .iter()
+            .any(|v| !(v.re.is_finite() && v.im.is_finite()))
+        {
             return Err(Error::InvalidArgument {
                 op: OP,
                 reason: "a value is not finite".into(),
@@ -389,7 +392,10 @@ mod tests {
     }
 
     fn max_err(a: &[Complex64], b: &[Complex64]) -> f64 {
-        a.iter().zip(b).map(|(x, y)| (x - y).norm()).fold(0.0, f64::max)
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).norm())
+            .fold(0.0, f64::max)
     }
 
     proptest! {
@@ -487,7 +493,11 @@ mod tests {
         let enc = Encoder::new(4, 2).unwrap();
         assert!(matches!(
             enc.encode_f64(&[c(0.0, 0.0); 5], 1.0),
-            Err(Error::TooManyValues { got: 5, slots: 4, .. })
+            Err(Error::TooManyValues {
+                got: 5,
+                slots: 4,
+                ..
+            })
         ));
         assert!(enc.encode_f64(&[c(f64::NAN, 0.0)], 1.0).is_err());
         assert!(enc.encode_f64(&[c(1.0, 0.0)], -1.0).is_err());
@@ -499,7 +509,12 @@ mod tests {
     fn full_packing_large_n_precision() {
         let enc = Encoder::new(16, 15).unwrap();
         let values: Vec<Complex64> = (0..enc.slots())
-            .map(|i| c(((i * 7919) % 1000) as f64 / 1000.0 - 0.5, (i % 13) as f64 / 13.0))
+            .map(|i| {
+                c(
+                    ((i * 7919) % 1000) as f64 / 1000.0 - 0.5,
+                    (i % 13) as f64 / 13.0,
+                )
+            })
             .collect();
         let scale = 2f64.powi(40);
         let coeffs = enc.encode_i64(&values, scale).unwrap();

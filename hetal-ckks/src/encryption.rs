@@ -20,7 +20,7 @@
 use hetal_math::sampling::{gaussian, gaussian_poly, ternary, uniform_poly_from_seed};
 use hetal_math::{Ntt, Poly};
 use num_complex::Complex64;
-use rand_core::{CryptoRng, RngCore};
+use rand_core::CryptoRng;
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
@@ -51,11 +51,7 @@ impl Encryptor {
     ///
     /// # Errors
     /// [`Error::LevelTooHigh`] for a foreign plaintext; [`Error::Math`] on sampling failure.
-    pub fn encrypt(
-        &self,
-        pt: &Plaintext,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<Ciphertext> {
+    pub fn encrypt(&self, pt: &Plaintext, rng: &mut impl CryptoRng) -> Result<Ciphertext> {
         let params = &self.pk.params;
         params.check_level("encrypt", pt.level)?;
         let level = pt.level;
@@ -103,7 +99,7 @@ impl Encryptor {
         &self,
         values: &[Complex64],
         level: usize,
-        rng: &mut (impl RngCore + CryptoRng),
+        rng: &mut impl CryptoRng,
     ) -> Result<Ciphertext> {
         let pt = self.pk.params.encode_at(values, level)?;
         self.encrypt(&pt, rng)
@@ -130,7 +126,7 @@ impl<'a> Decryptor<'a> {
     pub fn encrypt_symmetric(
         &self,
         pt: &Plaintext,
-        rng: &mut (impl RngCore + CryptoRng),
+        rng: &mut impl CryptoRng,
     ) -> Result<Ciphertext> {
         let params = self.sk.params();
         params.check_level("encrypt_symmetric", pt.level)?;
@@ -211,7 +207,7 @@ impl<'a> Decryptor<'a> {
         ct: &Ciphertext,
         flood_log2_sigma: u32,
         precision_bits: u32,
-        rng: &mut (impl RngCore + CryptoRng),
+        rng: &mut impl CryptoRng,
     ) -> Result<Vec<Complex64>> {
         if flood_log2_sigma > 20 || precision_bits > 52 {
             return Err(Error::InvalidArgument {

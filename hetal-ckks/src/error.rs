@@ -72,7 +72,9 @@ pub enum Error {
         max: usize,
     },
     /// A value given to bootstrapping is outside the interval it can refresh.
-    #[error("bootstrap input out of range: a slot holds magnitude {magnitude:.4}, the bound is {bound}")]
+    #[error(
+        "bootstrap input out of range: a slot holds magnitude {magnitude:.4}, the bound is {bound}"
+    )]
     BootstrapInputOutOfRange {
         /// Largest real or imaginary magnitude found.
         magnitude: f64,
@@ -96,7 +98,9 @@ pub enum Error {
         reason: String,
     },
     /// A parameter literal exceeds the 128-bit security bound and is not marked insecure.
-    #[error("insecure parameters: log N = {log_n}, log QP = {log_qp:.1} exceeds the 128-bit bound {bound:?} (set insecure_for_testing to use them in tests)")]
+    #[error(
+        "insecure parameters: log N = {log_n}, log QP = {log_qp:.1} exceeds the 128-bit bound {bound:?} (set insecure_for_testing to use them in tests)"
+    )]
     Insecure {
         /// `log2 N`.
         log_n: u32,

@@ -489,11 +489,10 @@ impl Evaluator {
             });
         }
         let q = self.params.q_primes()[ct.level] as f64;
-        let c: Result<Vec<Poly<Ntt>>> = ct
-            .c
-            .par_iter()
-            .map(|x| Ok(x.divide_round_by_last()?))
-            .collect();
+        let c: Result<Vec<Poly<Ntt>>> =
+            ct.c.par_iter()
+                .map(|x| Ok(x.divide_round_by_last()?))
+                .collect();
         Ok(Ciphertext {
             c: c?,
             level: ct.level - 1,
@@ -519,11 +518,10 @@ impl Evaluator {
             });
         }
         let drop = ct.level - level;
-        let c: Result<Vec<Poly<Ntt>>> = ct
-            .c
-            .iter()
-            .map(|x| Ok(x.clone().drop_last_limbs(drop)?))
-            .collect();
+        let c: Result<Vec<Poly<Ntt>>> =
+            ct.c.iter()
+                .map(|x| Ok(x.clone().drop_last_limbs(drop)?))
+                .collect();
         Ok(Ciphertext {
             c: c?,
             level,
@@ -557,7 +555,12 @@ impl Evaluator {
         Ok(out)
     }
 
-    fn key_for(&self, op: &'static str, g: usize, what: impl Fn() -> String) -> Result<&SwitchingKey> {
+    fn key_for(
+        &self,
+        op: &'static str,
+        g: usize,
+        what: impl Fn() -> String,
+    ) -> Result<&SwitchingKey> {
         self.gks
             .as_ref()
             .and_then(|k| k.get(g))

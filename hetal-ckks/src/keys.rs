@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use hetal_math::sampling::{gaussian_poly, ternary, ternary_hamming, uniform_poly_from_seed};
 use hetal_math::{Context, Ntt, Poly};
-use rand_core::{CryptoRng, RngCore};
+use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
@@ -85,7 +85,7 @@ impl SecretKey {
     ///
     /// # Errors
     /// [`Error::Math`] if sampling fails (invalid Hamming weight).
-    pub fn generate(params: &Parameters, rng: &mut (impl RngCore + CryptoRng)) -> Result<Self> {
+    pub fn generate(params: &Parameters, rng: &mut impl CryptoRng) -> Result<Self> {
         use rand_chacha::ChaCha20Rng;
         use rand_core::SeedableRng;
         let mut seed = Zeroizing::new([0u8; 32]);
@@ -169,7 +169,7 @@ impl SecretKey {
     ///
     /// # Errors
     /// [`Error::Math`] on sampling failure.
-    pub fn public_key(&self, rng: &mut (impl RngCore + CryptoRng)) -> Result<PublicKey> {
+    pub fn public_key(&self, rng: &mut impl CryptoRng) -> Result<PublicKey> {
         let ctx = self.params.qp_context(self.params.max_level())?;
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
@@ -187,11 +187,7 @@ impl SecretKey {
     }
 
     /// Generates a switching key from `s_from` (NTT over the top `Q_L ∪ P`) to this key.
-    fn switching_key(
-        &self,
-        s_from: &Poly<Ntt>,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<SwitchingKey> {
+    fn switching_key(&self, s_from: &Poly<Ntt>, rng: &mut impl CryptoRng) -> Result<SwitchingKey> {
         let params = &self.params;
         let top = params.max_level();
         let ctx: Arc<Context> = params.qp_context(top)?;
@@ -240,10 +236,7 @@ impl SecretKey {
     ///
     /// # Errors
     /// [`Error::Math`] on sampling failure.
-    pub fn relinearization_key(
-        &self,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<RelinearizationKey> {
+    pub fn relinearization_key(&self, rng: &mut impl CryptoRng) -> Result<RelinearizationKey> {
         let mut s2 = self.ntt.mul(&self.ntt)?;
         let key = self.switching_key(&s2, rng);
         s2.zeroize();
@@ -257,16 +250,12 @@ impl SecretKey {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an even element; [`Error::Math`] on sampling failure.
-    pub fn galois_keys(
-        &self,
-        elements: &[usize],
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<GaloisKeys> {
+    pub fn galois_keys(&self, elements: &[usize], rng: &mut impl CryptoRng) -> Result<GaloisKeys> {
         let two_n = 2 * self.params.n();
         let mut keys = BTreeMap::new();
         for &g in elements {
             let g = g % two_n;
-            if g % 2 == 0 {
+            if g.is_multiple_of(2) {
                 return Err(Error::InvalidArgument {
                     op: "galois_keys",
                     reason: format!("Galois element {g} is even"),
@@ -295,7 +284,7 @@ impl SecretKey {
         &self,
         steps: &[i64],
         conjugation: bool,
-        rng: &mut (impl RngCore + CryptoRng),
+        rng: &mut impl CryptoRng,
     ) -> Result<GaloisKeys> {
         let mut els: Vec<usize> = steps
             .iter()
@@ -340,7 +329,11 @@ impl SwitchingKey {
 
     /// Size in bytes of the seed-compressed serialization (without header).
     pub fn compressed_bytes(&self) -> usize {
-        self.b.iter().map(|b| b.data().len() * 8 + 32).sum::<usize>() + 4
+        self.b
+            .iter()
+            .map(|b| b.data().len() * 8 + 32)
+            .sum::<usize>()
+            + 4
     }
 }
 

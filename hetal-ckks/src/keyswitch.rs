@@ -70,7 +70,11 @@ pub(crate) fn key_switch(
         .enumerate()
         .for_each(|(t, (o0, o1))| {
             let m = &moduli[t];
-            let kt = if t <= level { t } else { t - (level + 1) + big_l + 1 };
+            let kt = if t <= level {
+                t
+            } else {
+                t - (level + 1) + big_l + 1
+            };
             let mut acc0 = [0u128; BLOCK];
             let mut acc1 = [0u128; BLOCK];
             for start in (0..n).step_by(BLOCK) {
@@ -115,10 +119,7 @@ pub(crate) fn key_switch(
         });
     let down = params.mod_down(level)?;
     let q = params.q_context(level)?;
-    let (r0, r1) = rayon::join(
-        || down.apply(&qp, &q, &out0),
-        || down.apply(&qp, &q, &out1),
-    );
+    let (r0, r1) = rayon::join(|| down.apply(&qp, &q, &out0), || down.apply(&qp, &q, &out1));
     Ok((r0?, r1?))
 }
 

@@ -337,7 +337,10 @@ impl Parameters {
             _ => vec![],
         } {
             if !(lit.log_n + 3..=61).contains(&b) {
-                return Err(bad(format!("prime size {b} bits outside {}..=61", lit.log_n + 3)));
+                return Err(bad(format!(
+                    "prime size {b} bits outside {}..=61",
+                    lit.log_n + 3
+                )));
             }
         }
         // Primes: P first, then the base prime, then the chain from the top down.

@@ -245,13 +245,23 @@ mod tests {
         for level in 0..=params.max_level() {
             let pt = params.encode_at(&v, level).unwrap();
             let back = params.decode(&pt).unwrap();
-            let err = v.iter().zip(&back).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+            let err = v
+                .iter()
+                .zip(&back)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max);
             assert!(err < 1e-6, "level {level}: {err}");
         }
         // A scale beyond 2^63 still encodes exactly.
-        let pt = params.encode(&v, params.max_level(), 2f64.powi(80)).unwrap();
+        let pt = params
+            .encode(&v, params.max_level(), 2f64.powi(80))
+            .unwrap();
         let back = params.decode(&pt).unwrap();
-        let err = v.iter().zip(&back).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+        let err = v
+            .iter()
+            .zip(&back)
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f64::max);
         assert!(err < 1e-12, "{err}");
     }
 }

@@ -141,7 +141,10 @@ impl<'a> Reader<'a> {
         let what = kind.name();
         let e = |reason: String| Error::Deserialize { what, reason };
         if bytes.len() > limit {
-            return Err(e(format!("{} bytes exceed the limit of {limit}", bytes.len())));
+            return Err(e(format!(
+                "{} bytes exceed the limit of {limit}",
+                bytes.len()
+            )));
         }
         if bytes.len() < HEADER_LEN {
             return Err(e("truncated header".into()));
@@ -496,7 +499,10 @@ impl<'de> Deserialize<'de> for Blob {
 macro_rules! serialize_as_bytes {
     ($t:ty) => {
         impl Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 s.serialize_bytes(&self.to_bytes())
             }
         }

@@ -171,7 +171,14 @@ fn depth_to_the_bottom_and_level_errors() {
     let bits = precision_bits(&dec(f, &ct), &v);
     assert!(bits > 12.0, "after full depth: {bits:.1}");
     let err = e.rescale(&ct).unwrap_err();
-    assert!(matches!(err, Error::LevelExhausted { op: "rescale", level: 0, .. }));
+    assert!(matches!(
+        err,
+        Error::LevelExhausted {
+            op: "rescale",
+            level: 0,
+            ..
+        }
+    ));
     // Level and scale mismatches name the operation and both sides.
     let top = enc(f, &v, 5, 1);
     let low = enc(f, &v, 4, 2);
@@ -180,13 +187,26 @@ fn depth_to_the_bottom_and_level_errors() {
     let mut other = enc(f, &v, 5, 3);
     other.set_scale(top.scale() * 2.0);
     let err = e.sub(&top, &other).unwrap_err();
-    assert!(matches!(err, Error::ScaleMismatch { op: "sub", level: 5, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::ScaleMismatch {
+                op: "sub",
+                level: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("scale mismatch in sub"));
     let err = e.mul_relin(&top, &low).unwrap_err().to_string();
     assert_eq!(err, "level mismatch in mul: 5 vs 4");
     // Missing keys.
     let err = e.rotate(&top, 7).unwrap_err();
-    assert!(matches!(err, Error::MissingKey { op: "rotate", .. }), "{err}");
+    assert!(
+        matches!(err, Error::MissingKey { op: "rotate", .. }),
+        "{err}"
+    );
     let bare = Evaluator::new(&f.params);
     assert!(matches!(
         bare.mul_relin(&top, &top),
@@ -204,9 +224,15 @@ fn lazy_relinearization_equals_eager() {
     let n = f.params.slots();
     let l = f.params.max_level();
     let xs: Vec<_> = (0..4).map(|i| values(n, 10 + i)).collect();
-    let cts: Vec<_> = xs.iter().enumerate().map(|(i, x)| enc(f, x, l, i as u64)).collect();
+    let cts: Vec<_> = xs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| enc(f, x, l, i as u64))
+        .collect();
     // x0*x1 + x2*x3
-    let want: Vec<_> = (0..n).map(|j| xs[0][j] * xs[1][j] + xs[2][j] * xs[3][j]).collect();
+    let want: Vec<_> = (0..n)
+        .map(|j| xs[0][j] * xs[1][j] + xs[2][j] * xs[3][j])
+        .collect();
     let lazy = e
         .add(
             &e.tensor(&cts[0], &cts[1]).unwrap(),
@@ -332,24 +358,54 @@ fn key_switching_noise_within_bound() {
     let d = Decryptor::new(&f.sk);
     let k = 5;
     let g = p.galois_element(k);
-    let before = d.decrypt(&ct).unwrap().poly().automorphism(g).unwrap().to_coeff();
-    let after = d.decrypt(&f.eval.rotate(&ct, k).unwrap()).unwrap().poly().clone().to_coeff();
-    let (b, a) = (crt_centered_f64(&before, l + 1), crt_centered_f64(&after, l + 1));
-    let noise = b.iter().zip(&a).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    let before = d
+        .decrypt(&ct)
+        .unwrap()
+        .poly()
+        .automorphism(g)
+        .unwrap()
+        .to_coeff();
+    let after = d
+        .decrypt(&f.eval.rotate(&ct, k).unwrap())
+        .unwrap()
+        .poly()
+        .clone()
+        .to_coeff();
+    let (b, a) = (
+        crt_centered_f64(&before, l + 1),
+        crt_centered_f64(&after, l + 1),
+    );
+    let noise = b
+        .iter()
+        .zip(&a)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
     let n = p.n() as f64;
     let log_p: f64 = p.p_primes().iter().map(|&x| (x as f64).log2()).sum();
     let digits = p.digits_at(l);
     let log_dmax = digits
         .iter()
-        .map(|r| p.q_primes()[r.clone()].iter().map(|&x| (x as f64).log2()).sum::<f64>())
+        .map(|r| {
+            p.q_primes()[r.clone()]
+                .iter()
+                .map(|&x| (x as f64).log2())
+                .sum::<f64>()
+        })
         .fold(0.0, f64::max);
     let alpha = p.digit_size() as f64;
     let bound = digits.len() as f64 * n * alpha * 6.0 * p.sigma() * 2f64.powf(log_dmax - log_p)
         + (p.p_primes().len() as f64 + 1.0) * n
         + 1.0;
-    assert!(noise > 0.0 && noise <= bound, "noise {noise} vs bound {bound}");
+    assert!(
+        noise > 0.0 && noise <= bound,
+        "noise {noise} vs bound {bound}"
+    );
     // The noise is tiny compared to the scale.
-    assert!(noise.log2() < p.scale_at(l).log2() - 25.0, "noise 2^{:.1}", noise.log2());
+    assert!(
+        noise.log2() < p.scale_at(l).log2() - 25.0,
+        "noise 2^{:.1}",
+        noise.log2()
+    );
 }
 
 #[test]
@@ -383,7 +439,11 @@ fn concurrent_use_of_one_evaluator() {
     let eval = Arc::new(f.eval.clone());
     let l = f.params.max_level();
     let inputs: Vec<_> = (0..4).map(|i| values(f.params.slots(), 70 + i)).collect();
-    let cts: Vec<_> = inputs.iter().enumerate().map(|(i, x)| enc(f, x, l, i as u64)).collect();
+    let cts: Vec<_> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| enc(f, x, l, i as u64))
+        .collect();
     let results: Vec<Ciphertext> = std::thread::scope(|s| {
         let handles: Vec<_> = cts
             .iter()
@@ -427,7 +487,10 @@ fn serialization_round_trips_and_rejections() {
     // Round trips.
     let fresh_bytes = fresh.to_bytes(&params).unwrap();
     let full_bytes = pub_ct.to_bytes(&params).unwrap();
-    assert!(fresh_bytes.len() * 2 < full_bytes.len() + 200, "seeded is half size");
+    assert!(
+        fresh_bytes.len() * 2 < full_bytes.len() + 200,
+        "seeded is half size"
+    );
     for (ct, bytes) in [(&fresh, fresh_bytes.clone()), (&pub_ct, full_bytes.clone())] {
         assert_eq!(&Ciphertext::from_bytes(&params, &bytes).unwrap(), ct);
     }
@@ -445,7 +508,12 @@ fn serialization_round_trips_and_rejections() {
         .with_relinearization_key(rlk2)
         .with_galois_keys(gk2);
     let ct = Encryptor::new(&pk2).encrypt_values(&a, 3, &mut r).unwrap();
-    let out = d.decrypt_decode(&e2.rotate(&e2.rescale(&e2.mul_relin(&ct, &ct).unwrap()).unwrap(), 1).unwrap()).unwrap();
+    let out = d
+        .decrypt_decode(
+            &e2.rotate(&e2.rescale(&e2.mul_relin(&ct, &ct).unwrap()).unwrap(), 1)
+                .unwrap(),
+        )
+        .unwrap();
     let n = params.slots();
     let want: Vec<_> = (0..n).map(|j| a[(j + 1) % n] * a[(j + 1) % n]).collect();
     assert!(precision_bits(&out, &want) > 12.0);
@@ -458,8 +526,18 @@ fn serialization_round_trips_and_rejections() {
     assert_eq!(PublicKey::from_bytes(&params, &blob.0).unwrap(), pk);
 
     // Rejections: every truncation, corrupted header fields, residues, trailing bytes.
-    for cut in [0, 3, HEADER_LEN - 1, HEADER_LEN, HEADER_LEN + 5, full_bytes.len() - 1] {
-        assert!(Ciphertext::from_bytes(&params, &full_bytes[..cut]).is_err(), "cut {cut}");
+    for cut in [
+        0,
+        3,
+        HEADER_LEN - 1,
+        HEADER_LEN,
+        HEADER_LEN + 5,
+        full_bytes.len() - 1,
+    ] {
+        assert!(
+            Ciphertext::from_bytes(&params, &full_bytes[..cut]).is_err(),
+            "cut {cut}"
+        );
     }
     for cut in (0..gk_bytes.len()).step_by(gk_bytes.len() / 17) {
         assert!(GaloisKeys::from_bytes(&params, &gk_bytes[..cut]).is_err());
@@ -484,7 +562,10 @@ fn serialization_round_trips_and_rejections() {
     assert!(err.to_string().contains("residue"), "{err}");
     let mut b = full_bytes.clone();
     b.push(0);
-    assert!(Ciphertext::from_bytes(&params, &b).is_err(), "trailing byte");
+    assert!(
+        Ciphertext::from_bytes(&params, &b).is_err(),
+        "trailing byte"
+    );
     assert!(Ciphertext::from_bytes_with_limit(&params, &full_bytes, 100).is_err());
     // Wrong object kind and foreign parameters.
     assert!(PublicKey::from_bytes(&params, &full_bytes).is_err());
