@@ -10,6 +10,7 @@
 //! * [`serialization`]: a compact, versioned, validated binary format (and serde).
 
 pub mod ciphertext;
+pub mod ckks_backend;
 pub mod encoding;
 pub mod encryption;
 pub mod error;

@@ -632,8 +632,8 @@ fn n16_128_bit_multiply() {
     let mut r = rng(16);
     let sk = SecretKey::generate(&params, &mut r).unwrap();
     let pk = sk.public_key(&mut r).unwrap();
-    let eval = Evaluator::new(&params)
-        .with_relinearization_key(sk.relinearization_key(&mut r).unwrap());
+    let eval =
+        Evaluator::new(&params).with_relinearization_key(sk.relinearization_key(&mut r).unwrap());
     let a = values(params.slots(), 160);
     let ct = Encryptor::new(&pk)
         .encrypt_values(&a, params.max_level(), &mut r)
