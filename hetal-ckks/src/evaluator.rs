@@ -37,7 +37,7 @@ use rayon::prelude::*;
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
-use crate::keyswitch::{Decomposition, decompose, key_switch};
+use crate::keyswitch::{Decomposition, automorphism_ntt, decompose, give_buffer, key_switch};
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
 
@@ -452,11 +452,9 @@ impl Evaluator {
             what: "relinearization key".into(),
         })?;
         let dec = decompose(&self.params, &ct.c[2], ct.level)?;
-        let (k0, k1) = key_switch(&self.params, &dec, &rlk.key, None)?;
-        let mut c0 = ct.c[0].clone();
-        let mut c1 = ct.c[1].clone();
-        c0.add_assign(&k0)?;
-        c1.add_assign(&k1)?;
+        let (mut c0, mut c1) = key_switch(&self.params, &dec, &rlk.key)?;
+        c0.add_assign(&ct.c[0])?;
+        c1.add_assign(&ct.c[1])?;
         Ok(Ciphertext {
             c: vec![c0, c1],
             level: ct.level,
@@ -578,26 +576,35 @@ impl Evaluator {
         Ok(())
     }
 
-    fn apply_galois(
+    /// `σ_g((c_0, 0) + KeySwitch(c_1))` with the pre-rotated key of `g` and a decomposition of
+    /// the unrotated `c_1`.
+    fn galois_from_decomposition(
         &self,
-        op: &'static str,
         ct: &Ciphertext,
+        dec: &Decomposition,
         g: usize,
         key: &SwitchingKey,
     ) -> Result<Ciphertext> {
-        let c0 = ct.c[0].automorphism(g)?;
-        let c1 = ct.c[1].automorphism(g)?;
-        let dec = decompose(&self.params, &c1, ct.level)?;
-        let (k0, k1) = key_switch(&self.params, &dec, key, None)?;
-        let mut c0 = c0;
-        c0.add_assign(&k0)?;
-        let _ = op;
+        let perm = automorphism_permutation(self.params.n(), g)?;
+        let (mut d0, d1) = key_switch(&self.params, dec, key)?;
+        d0.add_assign(&ct.c[0])?;
+        let (c0, c1) = rayon::join(
+            || automorphism_ntt(&d0, &perm),
+            || automorphism_ntt(&d1, &perm),
+        );
+        give_buffer(d0.into_data());
+        give_buffer(d1.into_data());
         Ok(Ciphertext {
-            c: vec![c0, k1],
+            c: vec![c0?, c1?],
             level: ct.level,
             scale: ct.scale,
             seed: None,
         })
+    }
+
+    fn apply_galois(&self, ct: &Ciphertext, g: usize, key: &SwitchingKey) -> Result<Ciphertext> {
+        let dec = decompose(&self.params, &ct.c[1], ct.level)?;
+        self.galois_from_decomposition(ct, &dec, g, key)
     }
 
     /// Applies the automorphism `X -> X^g` and switches back to the secret key.
@@ -613,7 +620,7 @@ impl Evaluator {
             return Ok(ct.clone());
         }
         let key = self.key_for(OP, g, || format!("Galois element {g}"))?;
-        self.apply_galois(OP, ct, g, key)
+        self.apply_galois(ct, g, key)
     }
 
     /// Rotates the slots left by `k` (negative: right), cyclically over the slots.
@@ -629,7 +636,7 @@ impl Evaluator {
             return Ok(ct.clone());
         }
         let key = self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
-        self.apply_galois(OP, ct, g, key)
+        self.apply_galois(ct, g, key)
     }
 
     /// Complex conjugation of every slot.
@@ -642,7 +649,7 @@ impl Evaluator {
         Self::check_degree1(OP, ct)?;
         let g = self.params.conjugation_element();
         let key = self.key_for(OP, g, || format!("conjugation (Galois element {g})"))?;
-        self.apply_galois(OP, ct, g, key)
+        self.apply_galois(ct, g, key)
     }
 
     /// Decomposes `c_1` once for several rotations (hoisting).
@@ -680,16 +687,7 @@ impl Evaluator {
             return Ok(ct.clone());
         }
         let key = self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
-        let perm = automorphism_permutation(self.params.n(), g)?;
-        let (k0, k1) = key_switch(&self.params, dec, key, Some(&perm))?;
-        let mut c0 = ct.c[0].automorphism(g)?;
-        c0.add_assign(&k0)?;
-        Ok(Ciphertext {
-            c: vec![c0, k1],
-            level: ct.level,
-            scale: ct.scale,
-            seed: None,
-        })
+        self.galois_from_decomposition(ct, dec, g, key)
     }
 
     /// Hoisted rotations: one decomposition (ModUp) of `c_1`, then one key-switching inner

@@ -158,9 +158,14 @@ impl SecretKey {
         Self::from_coeffs(params, coeffs)
     }
 
-    /// The secret over `Q_level` (NTT form).
-    pub(crate) fn at_level(&self, level: usize) -> Result<Poly<Ntt>> {
-        restrict(&self.params, &self.ntt, level, false)
+    /// The secret over `Q_level` (NTT form), zeroized when dropped.
+    pub(crate) fn at_level(&self, level: usize) -> Result<Zeroizing<Poly<Ntt>>> {
+        Ok(Zeroizing::new(restrict(
+            &self.params,
+            &self.ntt,
+            level,
+            false,
+        )?))
     }
 
     /// Generates the public key `(b, a) = (-a s + e, a)` over `Q_L ∪ P` (encryption works
@@ -186,8 +191,13 @@ impl SecretKey {
         })
     }
 
-    /// Generates a switching key from `s_from` (NTT over the top `Q_L ∪ P`) to this key.
-    fn switching_key(&self, s_from: &Poly<Ntt>, rng: &mut impl CryptoRng) -> Result<SwitchingKey> {
+    /// Generates a switching key from `s_from` to `s_to` (both NTT over the top `Q_L ∪ P`).
+    fn switching_key(
+        &self,
+        s_from: &Poly<Ntt>,
+        s_to: &Poly<Ntt>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SwitchingKey> {
         let params = &self.params;
         let top = params.max_level();
         let ctx: Arc<Context> = params.qp_context(top)?;
@@ -212,7 +222,7 @@ impl SecretKey {
             rng.fill_bytes(&mut seed);
             let aj = uniform_poly_from_seed(&ctx, seed);
             let e = gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt();
-            let mut bj = aj.mul(&self.ntt)?;
+            let mut bj = aj.mul(s_to)?;
             bj.neg_assign();
             bj.add_assign(&e)?;
             let data = bj.data_mut();
@@ -238,7 +248,7 @@ impl SecretKey {
     /// [`Error::Math`] on sampling failure.
     pub fn relinearization_key(&self, rng: &mut impl CryptoRng) -> Result<RelinearizationKey> {
         let mut s2 = self.ntt.mul(&self.ntt)?;
-        let key = self.switching_key(&s2, rng);
+        let key = self.switching_key(&s2, &self.ntt, rng);
         s2.zeroize();
         Ok(RelinearizationKey {
             params: self.params.clone(),
@@ -264,9 +274,13 @@ impl SecretKey {
             if g == 1 || keys.contains_key(&g) {
                 continue;
             }
-            let mut s_g = self.ntt.automorphism(g)?;
-            let key = self.switching_key(&s_g, rng);
-            s_g.zeroize();
+            // Stored "pre-rotated": a key from s to σ_g^{-1}(s). Key switching then works on the
+            // unrotated decomposition and σ_g is applied to the result, so hoisted and plain
+            // rotations share one code path and the inner product reads memory contiguously.
+            let g_inv = inverse_mod_2n(g, two_n);
+            let mut s_to = self.ntt.automorphism(g_inv)?;
+            let key = self.switching_key(&self.ntt, &s_to, rng);
+            s_to.zeroize();
             keys.insert(g, key?);
         }
         Ok(GaloisKeys {
@@ -295,6 +309,23 @@ impl SecretKey {
         }
         self.galois_keys(&els, rng)
     }
+}
+
+/// `g^{-1} mod 2N` for odd `g`.
+pub(crate) fn inverse_mod_2n(g: usize, two_n: usize) -> usize {
+    // The group (Z/2NZ)^* has exponent dividing N/2 = two_n/4 (for N >= 4): g^{-1} = g^{N/2 - 1}.
+    let m = two_n as u64;
+    let mut e = (two_n / 4).max(2) as u64 - 1;
+    let (mut r, mut b) = (1u64, g as u64 % m);
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * b % m;
+        }
+        b = b * b % m;
+        e >>= 1;
+    }
+    debug_assert_eq!(r * g as u64 % m, 1);
+    r as usize
 }
 
 /// The public key `(b, a) = (-a s + e, a)` over `Q_L ∪ P`.
@@ -351,7 +382,9 @@ impl RelinearizationKey {
     }
 }
 
-/// Galois keys: switching keys from `σ_g(s)` to `s`, for exactly the generated elements `g`.
+/// Galois keys for exactly the generated elements `g`. The key for `g` switches from `s` to
+/// `σ_g^{-1}(s)` (equivalently: `σ_g^{-1}` of the key from `σ_g(s)` to `s`), so that a rotation is
+/// `σ_g` applied after key switching the unrotated `c_1`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GaloisKeys {
     pub(crate) params: Parameters,

@@ -176,6 +176,7 @@ struct Inner {
     fingerprint: u64,
     sigma: f64,
     mod_down: Vec<std::sync::OnceLock<Arc<crate::keyswitch::ModDownExact>>>,
+    mod_up: Vec<std::sync::OnceLock<Arc<Vec<crate::keyswitch::ModUpDigit>>>>,
 }
 
 /// Validated, immutable CKKS parameters. Cloning is cheap (an `Arc`).
@@ -434,6 +435,7 @@ impl Parameters {
                 fingerprint: fp,
                 sigma,
                 mod_down: (0..levels).map(|_| std::sync::OnceLock::new()).collect(),
+                mod_up: (0..levels).map(|_| std::sync::OnceLock::new()).collect(),
             }),
         })
     }
@@ -575,6 +577,22 @@ impl Parameters {
         let qp = self.qp_context(level)?;
         Ok(self.inner.mod_down[level]
             .get_or_init(|| Arc::new(crate::keyswitch::ModDownExact::new(&qp, level + 1)))
+            .clone())
+    }
+
+    /// The cached ModUp tables of every digit of `level`.
+    pub(crate) fn mod_up(&self, level: usize) -> Result<Arc<Vec<crate::keyswitch::ModUpDigit>>> {
+        self.check_level("mod_up", level)?;
+        let qp = self.qp_context(level)?;
+        Ok(self.inner.mod_up[level]
+            .get_or_init(|| {
+                Arc::new(
+                    self.digits_at(level)
+                        .into_iter()
+                        .map(|r| crate::keyswitch::ModUpDigit::new(&qp, r))
+                        .collect(),
+                )
+            })
             .clone())
     }
 

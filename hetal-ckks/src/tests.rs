@@ -274,6 +274,8 @@ fn rotations_conjugation_and_hoisting() {
             .map(|j| a[(j as i64 + k).rem_euclid(n as i64) as usize])
             .collect();
         let plain = e.rotate(&ct, *k).unwrap();
+        // Plain and hoisted rotations share one code path: identical ciphertexts.
+        assert_eq!(h, &plain, "hoisted vs plain {k}");
         let (dp, dh) = (dec(f, &plain), dec(f, h));
         let bits = precision_bits(&dp, &want);
         assert!(bits > 22.0, "rotate {k}: {bits:.1}");
