@@ -37,7 +37,10 @@ use rayon::prelude::*;
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
-use crate::keyswitch::{Decomposition, automorphism_ntt, decompose, give_buffer, key_switch};
+use crate::keyswitch::{
+    Decomposition, add_permuted, automorphism_ntt, decompose, give_buffer, inner_product,
+    key_switch, mod_down_pair,
+};
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
 
@@ -710,6 +713,72 @@ impl Evaluator {
             .par_iter()
             .map(|&k| self.rotate_with_decomposition(ct, &dec, k))
             .collect()
+    }
+
+    /// `Σ_k rotate(ct, k)` over `steps` with one decomposition (ModUp) and a single ModDown:
+    /// the key-switching inner products of all steps are rotated and summed over `Q_l ∪ P`
+    /// before dividing by `P` (hoisting both ends, as in BSGS linear transforms). A step of 0
+    /// (or a multiple of the slot count) adds `ct` itself.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] for a missing step; [`Error::DegreeTooHigh`] for degree 2;
+    /// [`Error::InvalidArgument`] for an empty `steps`.
+    pub fn sum_rotations_hoisted(&self, ct: &Ciphertext, steps: &[i64]) -> Result<Ciphertext> {
+        const OP: &str = "sum_rotations_hoisted";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        if steps.is_empty() {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: "no rotation steps".into(),
+            });
+        }
+        let mut keyed = Vec::with_capacity(steps.len());
+        let mut identity = 0i64;
+        for &k in steps {
+            let g = self.params.galois_element(k);
+            if g == 1 {
+                identity += 1;
+            } else {
+                let key =
+                    self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+                keyed.push((g, key));
+            }
+        }
+        let n = self.params.n();
+        let level = ct.level;
+        let qp = self.params.qp_context(level)?;
+        let q = self.params.q_context(level)?;
+        let mut c0 = ct.c[0].clone();
+        let mut c1 = ct.c[1].clone();
+        c0.mul_scalar_i64_assign(identity);
+        c1.mul_scalar_i64_assign(identity);
+        if !keyed.is_empty() {
+            let dec = decompose(&self.params, &ct.c[1], level)?;
+            let limbs = qp.num_limbs();
+            let mut acc0 = vec![0u64; limbs * n];
+            let mut acc1 = vec![0u64; limbs * n];
+            let mut c0_acc = vec![0u64; (level + 1) * n];
+            for (g, key) in keyed {
+                let perm = automorphism_permutation(n, g)?;
+                let (x0, x1) = inner_product(&self.params, &dec, key)?;
+                add_permuted(&mut acc0, &x0, &perm, qp.moduli());
+                add_permuted(&mut acc1, &x1, &perm, qp.moduli());
+                add_permuted(&mut c0_acc, ct.c[0].data(), &perm, q.moduli());
+                give_buffer(x0);
+                give_buffer(x1);
+            }
+            let (d0, d1) = mod_down_pair(&self.params, level, &acc0, &acc1)?;
+            c0.add_assign(&d0)?;
+            c0.add_assign(&Poly::from_limbs(&q, c0_acc)?)?;
+            c1.add_assign(&d1)?;
+        }
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level,
+            scale: ct.scale,
+            seed: None,
+        })
     }
 
     /// The rotation steps [`Evaluator::rotate_and_sum`] needs: `step · 2^i` for

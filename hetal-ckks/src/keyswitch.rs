@@ -200,6 +200,33 @@ pub(crate) fn key_switch(
     dec: &Decomposition,
     key: &SwitchingKey,
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let (out0, out1) = inner_product(params, dec, key)?;
+    let r = mod_down_pair(params, dec.level, &out0, &out1);
+    give_buffer(out0);
+    give_buffer(out1);
+    r
+}
+
+/// ModDown of two limb-major buffers over `Q_level ∪ P` (NTT form) to `Q_level`.
+pub(crate) fn mod_down_pair(
+    params: &Parameters,
+    level: usize,
+    x0: &[u64],
+    x1: &[u64],
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let qp = params.qp_context(level)?;
+    let down = params.mod_down(level)?;
+    let q = params.q_context(level)?;
+    let (r0, r1) = rayon::join(|| down.apply(&qp, &q, x0), || down.apply(&qp, &q, x1));
+    Ok((r0?, r1?))
+}
+
+/// `Σ_j u_j · (b_j, a_j)` over `Q_level ∪ P` (NTT form, pooled buffers), before ModDown.
+pub(crate) fn inner_product(
+    params: &Parameters,
+    dec: &Decomposition,
+    key: &SwitchingKey,
+) -> Result<(Vec<u64>, Vec<u64>)> {
     let level = dec.level;
     let n = params.n();
     let qp = params.qp_context(level)?;
@@ -249,10 +276,7 @@ pub(crate) fn key_switch(
                 }
             }
         });
-    let down = params.mod_down(level)?;
-    let q = params.q_context(level)?;
-    let (r0, r1) = rayon::join(|| down.apply(&qp, &q, &out0), || down.apply(&qp, &q, &out1));
-    Ok((r0?, r1?))
+    Ok((out0, out1))
 }
 
 /// Exact ModDown from `Q_l ∪ P` to `Q_l`: `round(x / P)` with the centered representative of
@@ -378,6 +402,20 @@ impl ModDownExact {
         give_buffer(v);
         Ok(Poly::from_limbs(q, out)?)
     }
+}
+
+/// `acc += σ(x)` limb by limb for limb-major NTT-form buffers over `moduli`, where `σ` is the
+/// NTT-domain index permutation `perm`.
+pub(crate) fn add_permuted(acc: &mut [u64], x: &[u64], perm: &[u32], moduli: &[Modulus]) {
+    let n = perm.len();
+    acc.par_chunks_mut(n)
+        .zip(x.par_chunks(n))
+        .zip(moduli.par_iter())
+        .for_each(|((a, src), m)| {
+            for (d, &p) in a.iter_mut().zip(perm) {
+                *d = m.add(*d, src[p as usize]);
+            }
+        });
 }
 
 /// `a(X^g)` in NTT form through the cached index permutation, into a pooled buffer.

@@ -290,6 +290,21 @@ fn rotations_conjugation_and_hoisting() {
     let r = e.rotate(&low, 3).unwrap();
     let want: Vec<_> = (0..n).map(|j| a[(j + 3) % n]).collect();
     assert!(precision_bits(&dec(f, &r), &want) > 20.0);
+    // Hoisted sum of rotations (one ModUp, one ModDown) equals the sum of rotations.
+    let sum_steps = [0i64, 1, 2, 3, 5, -7];
+    let hs = e.sum_rotations_hoisted(&ct, &sum_steps).unwrap();
+    let want: Vec<_> = (0..n)
+        .map(|j| {
+            sum_steps
+                .iter()
+                .map(|k| a[(j as i64 + k).rem_euclid(n as i64) as usize])
+                .sum::<Complex64>()
+        })
+        .collect();
+    let bits = precision_bits(&dec(f, &hs), &want);
+    assert!(bits > 20.0, "sum_rotations_hoisted: {bits:.1}");
+    assert!(e.sum_rotations_hoisted(&ct, &[]).is_err());
+    assert!(e.sum_rotations_hoisted(&ct, &[7]).is_err());
     // Sum of all slots.
     let total: Complex64 = a.iter().sum();
     let s = e.rotate_and_sum(&ct, 1, n).unwrap();
