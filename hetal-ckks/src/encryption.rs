@@ -135,7 +135,7 @@ impl<'a> Decryptor<'a> {
         rng.fill_bytes(&mut seed);
         let a = uniform_poly_from_seed(&ctx, seed);
         let s = self.sk.at_level(pt.level)?;
-        let mut c0 = a.mul(&*s)?;
+        let mut c0 = a.mul(&s)?;
         c0.neg_assign();
         c0.add_assign(&gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt())?;
         c0.add_assign(&pt.poly)?;
@@ -165,7 +165,7 @@ impl<'a> Decryptor<'a> {
         // Horner: c_0 + s (c_1 + s c_2).
         let mut acc = ct.c[ct.c.len() - 1].clone();
         for c in ct.c[..ct.c.len() - 1].iter().rev() {
-            acc.mul_assign(&*s)?;
+            acc.mul_assign(&s)?;
             acc.add_assign(c)?;
         }
         Ok(Plaintext {
