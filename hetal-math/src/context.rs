@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::error::{Error, Result};
 use crate::modulus::Modulus;
@@ -30,6 +30,9 @@ pub struct Context {
     basis: RnsBasis,
     plans: Vec<Arc<NttPlan>>,
     prefixes: Vec<OnceLock<Arc<Context>>>,
+    /// A context whose first primes equal ours, and how many: prefixes up to that length are
+    /// taken from it, so that every route to `q_0..q_l` yields the same `Arc`.
+    prefix_source: Option<(Weak<Context>, usize)>,
 }
 
 impl std::fmt::Debug for Context {
@@ -56,10 +59,30 @@ impl Context {
             .iter()
             .map(|&p| NttPlan::get(n, p))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Arc::new(Self::from_parts(n, basis, plans)))
+        Ok(Arc::new(Self::from_parts(n, basis, plans, None)))
     }
 
-    fn from_parts(n: usize, basis: RnsBasis, plans: Vec<Arc<NttPlan>>) -> Self {
+    /// Like [`Context::new`], but prefixes of length up to `shared` come from `source` (whose
+    /// first `shared` primes must equal ours).
+    fn new_sharing_prefixes(
+        n: usize,
+        primes: &[u64],
+        source: &Arc<Context>,
+        shared: usize,
+    ) -> Result<Arc<Self>> {
+        let c = Self::new(n, primes)?;
+        let mut c = Arc::into_inner(c).expect("freshly created");
+        debug_assert!(source.moduli()[..shared] == c.moduli()[..shared]);
+        c.prefix_source = Some((Arc::downgrade(source), shared));
+        Ok(Arc::new(c))
+    }
+
+    fn from_parts(
+        n: usize,
+        basis: RnsBasis,
+        plans: Vec<Arc<NttPlan>>,
+        prefix_source: Option<(Weak<Context>, usize)>,
+    ) -> Self {
         let k = plans.len();
         Self {
             n,
@@ -67,6 +90,7 @@ impl Context {
             basis,
             plans,
             prefixes: (0..k).map(|_| OnceLock::new()).collect(),
+            prefix_source,
         }
     }
 
@@ -126,11 +150,23 @@ impl Context {
         if len == self.num_limbs() {
             return Ok(self.clone());
         }
+        if let Some((source, shared)) = &self.prefix_source
+            && len <= *shared
+            && let Some(source) = source.upgrade()
+        {
+            return source.prefix(len);
+        }
         Ok(self.prefixes[len - 1]
             .get_or_init(|| {
                 let basis = RnsBasis::from_moduli(self.moduli()[..len].to_vec())
                     .expect("a prefix of a valid basis is valid");
-                Arc::new(Self::from_parts(self.n, basis, self.plans[..len].to_vec()))
+                let source = Some((Arc::downgrade(self), len));
+                Arc::new(Self::from_parts(
+                    self.n,
+                    basis,
+                    self.plans[..len].to_vec(),
+                    source,
+                ))
             })
             .clone())
     }
@@ -189,7 +225,7 @@ impl RnsChain {
             qp_ctx.push(if l + 1 == q.len() {
                 full.clone()
             } else {
-                Context::new(n, &primes)?
+                Context::new_sharing_prefixes(n, &primes, &full, l + 1)?
             });
         }
         let p_ctx = if p.is_empty() {
@@ -248,7 +284,7 @@ impl RnsChain {
     /// [`Error::InvalidArgument`] if `level > max_level()`.
     pub fn q_context(&self, level: usize) -> Result<Arc<Context>> {
         self.check_level(level)?;
-        self.qp_ctx[level].prefix(level + 1)
+        self.qp_ctx[self.q.len() - 1].prefix(level + 1)
     }
 
     /// The context `q_0..q_level, p_0..p_{K-1}` (precomputed).

@@ -228,7 +228,7 @@ impl ModDown {
         Ok(())
     }
 
-    /// `[x + floor(P/2)]_P`, converted to `Q_l` (coefficient form), limb-major `q_len x n`.
+    /// `[x + H]_P - H`, fast-converted to `Q_l` (coefficient form), limb-major `q_len x n`.
     fn converted_p_part(&self, p_coeff: &mut [u64], n: usize) -> Result<Vec<u64>> {
         let moduli = self.source.moduli();
         for (k, m) in moduli[self.q_len..].iter().enumerate() {
@@ -239,19 +239,27 @@ impl ModDown {
         }
         let mut conv = vec![0u64; self.q_len * n];
         self.conv.convert(p_coeff, &mut conv, n)?;
+        // Subtract the rounding offset again (coefficient-wise), so that
+        // `x - conv` = `x - ([x + H]_P - H) - e*P` is an exact multiple of P; `H` is the
+        // polynomial with every coefficient floor(P/2).
+        for (i, m) in moduli[..self.q_len].iter().enumerate() {
+            let h = self.half_p[i];
+            for v in conv[i * n..(i + 1) * n].iter_mut() {
+                *v = m.sub(*v, h);
+            }
+        }
         Ok(conv)
     }
 
-    /// `out_i = (x_i + h_i - conv_i) * P^{-1} mod q_i`, limb by limb.
+    /// `out_i = (x_i - conv_i) * P^{-1} mod q_i`, limb by limb (valid in both representations).
     fn finish(&self, mut q_part: Vec<u64>, conv: &[u64], n: usize) -> Vec<u64> {
         for (i, m) in self.source.moduli()[..self.q_len].iter().enumerate() {
             let (w, ws) = self.p_inv[i];
-            let h = self.half_p[i];
             for (x, &c) in q_part[i * n..(i + 1) * n]
                 .iter_mut()
                 .zip(&conv[i * n..(i + 1) * n])
             {
-                *x = m.mul_shoup(m.sub(m.add(*x, h), c), w, ws);
+                *x = m.mul_shoup(m.sub(*x, c), w, ws);
             }
         }
         q_part
@@ -272,8 +280,7 @@ impl ModDown {
     }
 
     /// ModDown in NTT representation (inverse NTT of the `P` limbs only, forward NTT of the
-    /// converted limbs; the rounding constant is added slot-wise, as a constant polynomial has a
-    /// constant transform).
+    /// converted limbs). Same result as [`ModDown::apply`].
     ///
     /// # Errors
     /// [`Error::MismatchedBases`] if `x` is not over `Q_l ∪ P`.
@@ -318,6 +325,18 @@ fn rescale_constants(ctx: &Context) -> Result<(Modulus, u64, Vec<(u64, u64, u64)
     Ok((last, h, consts))
 }
 
+/// `[s - h]_{q_i}` for `s = [x + h]_{q_l}` in `[0, q_l)`: the signed integer `s - h` (in
+/// `[-h, q_l - 1 - h]`) reduced modulo `q_i`. Then `x - (s - h) = x + h - [x + h]_{q_l}` is an exact
+/// multiple of `q_l`, and the quotient is `floor((x + h) / q_l) = round(x / q_l)`.
+#[inline]
+fn lift(m: &Modulus, s: u64, h: u64, h_mod: u64) -> u64 {
+    if s >= h {
+        m.reduce(s - h)
+    } else {
+        m.sub(m.reduce(s), h_mod)
+    }
+}
+
 impl Poly<Coeff> {
     /// Exact rescale: `round(x / q_l)` modulo `q_0..q_{l-1}` for the last prime `q_l`, where `x`
     /// is the unsigned representative in `[0, Q)` (for the centered one the result is the same
@@ -336,7 +355,7 @@ impl Poly<Coeff> {
         for (i, m) in ctx.moduli()[..k - 1].iter().enumerate() {
             let (hi, w, ws) = consts[i];
             for (x, &t) in out[i * n..(i + 1) * n].iter_mut().zip(&top) {
-                *x = m.mul_shoup(m.sub(m.add(*x, hi), m.reduce(t)), w, ws);
+                *x = m.mul_shoup(m.sub(*x, lift(m, t, h, hi)), w, ws);
             }
         }
         Ok(Poly::from_raw(&ctx.prefix(k - 1)?, out))
@@ -362,11 +381,11 @@ impl Poly<Ntt> {
         for (i, m) in ctx.moduli()[..k - 1].iter().enumerate() {
             let (hi, w, ws) = consts[i];
             for (b, &t) in buf.iter_mut().zip(&top) {
-                *b = m.reduce(t);
+                *b = lift(m, t, h, hi);
             }
             ctx.plans()[i].forward(&mut buf);
             for (x, &t) in out[i * n..(i + 1) * n].iter_mut().zip(&buf) {
-                *x = m.mul_shoup(m.sub(m.add(*x, hi), t), w, ws);
+                *x = m.mul_shoup(m.sub(*x, t), w, ws);
             }
         }
         Ok(Poly::from_raw(&ctx.prefix(k - 1)?, out))
