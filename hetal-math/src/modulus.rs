@@ -31,6 +31,8 @@ pub struct Modulus {
     ratio_hi: u64,
     /// floor(2^128 / p), low word.
     ratio_lo: u64,
+    /// floor(2^(2k) / p) with k = bits(p): the one-word Barrett constant for reduced products.
+    mu: u64,
     bits: u32,
 }
 
@@ -59,11 +61,14 @@ impl Modulus {
             });
         }
         let ratio = u128::MAX / p as u128; // == floor(2^128 / p) since p does not divide 2^128
+        let bits = 64 - p.leading_zeros();
+        let mu = ((1u128 << (2 * bits)) / p as u128) as u64; // < 2^(k+1) <= 2^62
         Ok(Self {
             p,
             ratio_hi: (ratio >> 64) as u64,
             ratio_lo: ratio as u64,
-            bits: 64 - p.leading_zeros(),
+            mu,
+            bits,
         })
     }
 
@@ -143,6 +148,35 @@ impl Modulus {
     #[inline]
     pub fn mul(&self, a: u64, b: u64) -> u64 {
         self.reduce_u128(a as u128 * b as u128)
+    }
+
+    /// Barrett product of reduced operands `a, b < p` with a one-word constant
+    /// `mu = floor(2^(2k)/p)`, `k = bits(p)` (Barrett 1986; Handbook of Applied Cryptography
+    /// Alg. 14.42): `q = ((x >> (k-1)) * mu) >> (k+1)` underestimates `floor(x/p)` by at most 2
+    /// for `x < 2^(2k)`, so two conditional subtractions give `[0, p)`. Two word products instead
+    /// of the five of [`Modulus::mul`]; used by the pointwise slice kernels.
+    #[inline]
+    pub fn mul_reduced(&self, a: u64, b: u64) -> u64 {
+        debug_assert!(a < self.p && b < self.p);
+        self.reduce_product(a as u128 * b as u128)
+    }
+
+    /// Reduces `x < 2^(2k)` (e.g. `c + a*b` with `a, b, c < p`) into `[0, p)` with the one-word
+    /// Barrett constant.
+    #[inline]
+    fn reduce_product(&self, x: u128) -> u64 {
+        debug_assert!(x >> (2 * self.bits) == 0);
+        let s = self.bits - 1; // in [1, 60]
+        let (lo, hi) = (x as u64, (x >> 64) as u64);
+        // x >> (k-1), which fits in 64 bits because x < 2^(2k).
+        let t = (hi << (64 - s)) | (lo >> s);
+        let prod = t as u128 * self.mu as u128;
+        let (pl, ph) = (prod as u64, (prod >> 64) as u64);
+        let sh = self.bits + 1; // in [3, 62]
+        let q = (ph << (64 - sh)) | (pl >> sh);
+        let r = lo.wrapping_sub(q.wrapping_mul(self.p));
+        let r = r.min(r.wrapping_sub(self.p));
+        r.min(r.wrapping_sub(self.p))
     }
 
     /// Lazy Barrett product: `a * b mod p` in `[0, 2p)`.
@@ -254,7 +288,7 @@ impl Modulus {
     pub fn mul_assign_slice(&self, a: &mut [u64], b: &[u64]) {
         debug_assert_eq!(a.len(), b.len());
         for (x, &y) in a.iter_mut().zip(b) {
-            *x = self.mul(*x, y);
+            *x = self.mul_reduced(*x, y);
         }
     }
 
@@ -263,8 +297,8 @@ impl Modulus {
     pub fn mul_add_assign_slice(&self, acc: &mut [u64], a: &[u64], b: &[u64]) {
         debug_assert!(acc.len() == a.len() && a.len() == b.len());
         for ((z, &x), &y) in acc.iter_mut().zip(a).zip(b) {
-            // z + x*y < p + p^2 < 2^128: a single Barrett reduction suffices.
-            *z = self.reduce_u128(x as u128 * y as u128 + *z as u128);
+            // z + x*y <= (p-1) + (p-1)^2 < 2^(2k): the one-word Barrett constant applies.
+            *z = self.reduce_product(x as u128 * y as u128 + *z as u128);
         }
     }
 

@@ -161,6 +161,21 @@ impl ModUp {
 /// For an input `x` (any representative modulo `QP`), the output is `round(x / P) - e` modulo
 /// `Q_l` with an integer `0 <= e < |P|` per coefficient (the error of the fast conversion of
 /// `[x + floor(P/2)]_P` to `Q_l`, divided exactly by `P`).
+///
+/// ```
+/// use hetal_math::{Context, ModDown, Poly, Coeff};
+/// let n = 16;
+/// let primes = hetal_math::generate_ntt_primes(45, n, 4).unwrap();
+/// let qp = Context::new(n, &primes).unwrap(); // Q = first 2 primes, P = last 2
+/// let down = ModDown::new(&qp, 2).unwrap();
+/// let p = primes[2] as i128 * primes[3] as i128;
+/// // x = 7 * P + 3 rounds to 7 (up to the documented -e, e in {0, 1}).
+/// let mut c = vec![num_bigint::BigInt::from(0); n];
+/// c[0] = (7 * p + 3).into();
+/// let x = Poly::<Coeff>::from_bigint(&qp, &c).unwrap();
+/// let y = down.apply(&x).unwrap().to_bigint_centered();
+/// assert!(y[0] == 7.into() || y[0] == 6.into());
+/// ```
 #[derive(Debug, Clone)]
 pub struct ModDown {
     source: Arc<Context>,

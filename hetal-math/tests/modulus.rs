@@ -45,6 +45,10 @@ fn edges_against_u128() {
                 assert_eq!(m.add(a, b) as u128, (a1 + b1) % p1);
                 assert_eq!(m.sub(a, b) as u128, (a1 + p1 - b1) % p1);
                 assert_eq!(m.mul(a, b) as u128, a1 * b1 % p1);
+                assert_eq!(m.mul_reduced(a, b) as u128, a1 * b1 % p1);
+                let mut z = [a];
+                m.mul_add_assign_slice(&mut z, &[p - 1], &[b]);
+                assert_eq!(z[0] as u128, (a1 + (p1 - 1) * b1) % p1);
                 let ws = m.shoup(b);
                 assert_eq!(m.mul_shoup(a, b, ws) as u128, a1 * b1 % p1);
                 assert!(m.mul_shoup_lazy(u64::MAX, b, ws) < 2 * p);
@@ -109,6 +113,7 @@ proptest! {
         prop_assert_eq!(m.sub(ar, br) as u128, (ar as u128 + p1 - br as u128) % p1);
         prop_assert_eq!(m.neg(ar) as u128, (p1 - ar as u128) % p1);
         prop_assert_eq!(m.mul(a, b) as u128, a as u128 * b as u128 % p1);
+        prop_assert_eq!(m.mul_reduced(ar, br) as u128, ar as u128 * br as u128 % p1);
         let lazy = m.mul_lazy(ar, br);
         prop_assert!(lazy < 2 * p);
         prop_assert_eq!(lazy % p, m.mul(ar, br));
