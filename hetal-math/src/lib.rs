@@ -42,3 +42,8 @@ pub use prime::{
 };
 pub use rns::{BasisConverter, RnsBasis};
 pub use switch::{ModDown, ModUp};
+
+/// Compiles and runs the README example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

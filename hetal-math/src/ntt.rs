@@ -102,7 +102,7 @@ impl NttPlan {
     fn build(n: usize, p: u64) -> Result<Self> {
         check_degree(n)?;
         let modulus = Modulus::new(p)?;
-        if (p - 1) % (2 * n as u64) != 0 {
+        if !(p - 1).is_multiple_of(2 * n as u64) {
             return Err(Error::NotNttFriendly { modulus: p, n });
         }
         let plan = BackendPlan::try_new(n, p).ok_or(Error::NotNttFriendly { modulus: p, n })?;

@@ -365,7 +365,7 @@ impl<R: Representation> Poly<R> {
 
 fn check_galois(g: usize, n: usize) -> Result<usize> {
     let g = g % (2 * n);
-    if g % 2 == 0 {
+    if g.is_multiple_of(2) {
         return Err(Error::InvalidArgument {
             op: "automorphism",
             reason: "g must be odd",

@@ -1,13 +1,13 @@
 //! Samplers driven by a caller-supplied cryptographic RNG.
 //!
-//! All samplers take `&mut (impl RngCore + CryptoRng)` (e.g. `rand_chacha::ChaCha20Rng`), so
-//! results are reproducible from a seed. Buffers holding secret-derived values are returned in
+//! All samplers take `&mut impl CryptoRng` (in rand_core 0.9 `CryptoRng: RngCore`), e.g.
+//! `rand_chacha::ChaCha20Rng`, so results are reproducible from a seed. Buffers holding secret-derived values are returned in
 //! [`Zeroizing`] wrappers and temporary copies are wiped.
 
 use std::sync::Arc;
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rand_core::{CryptoRng, SeedableRng};
 use zeroize::Zeroizing;
 
 use crate::context::Context;
@@ -25,7 +25,7 @@ pub const GAUSSIAN_TAIL_SIGMAS: f64 = 6.0;
 /// A value uniform in `[0, p)` by rejection sampling on `bits(p)`-bit words (unbiased; expected
 /// fewer than two draws).
 #[inline]
-pub fn uniform_mod(m: &Modulus, rng: &mut (impl RngCore + CryptoRng)) -> u64 {
+pub fn uniform_mod(m: &Modulus, rng: &mut impl CryptoRng) -> u64 {
     let mask = if m.bits() == 64 {
         u64::MAX
     } else {
@@ -41,7 +41,7 @@ pub fn uniform_mod(m: &Modulus, rng: &mut (impl RngCore + CryptoRng)) -> u64 {
 
 /// A uniformly random polynomial, sampled directly in NTT representation (the NTT is a bijection,
 /// so a uniform evaluation vector is a uniform polynomial).
-pub fn uniform_poly(ctx: &Arc<Context>, rng: &mut (impl RngCore + CryptoRng)) -> Poly<Ntt> {
+pub fn uniform_poly(ctx: &Arc<Context>, rng: &mut impl CryptoRng) -> Poly<Ntt> {
     let n = ctx.n();
     let mut data = vec![0u64; n * ctx.num_limbs()];
     for (i, m) in ctx.moduli().iter().enumerate() {
@@ -66,7 +66,7 @@ pub fn uniform_poly_from_seed(ctx: &Arc<Context>, seed: [u8; 32]) -> Poly<Ntt> {
 }
 
 /// An unbiased integer in `[0, bound)` by rejection.
-fn uniform_below(bound: u64, rng: &mut (impl RngCore + CryptoRng)) -> u64 {
+fn uniform_below(bound: u64, rng: &mut impl CryptoRng) -> u64 {
     debug_assert!(bound > 0);
     let zone = u64::MAX - (u64::MAX % bound);
     loop {
@@ -78,7 +78,7 @@ fn uniform_below(bound: u64, rng: &mut (impl RngCore + CryptoRng)) -> u64 {
 }
 
 /// `n` ternary coefficients, each uniform in `{-1, 0, 1}`.
-pub fn ternary(n: usize, rng: &mut (impl RngCore + CryptoRng)) -> Zeroizing<Vec<i64>> {
+pub fn ternary(n: usize, rng: &mut impl CryptoRng) -> Zeroizing<Vec<i64>> {
     let mut out = Zeroizing::new(vec![0i64; n]);
     for v in out.iter_mut() {
         *v = uniform_below(3, rng) as i64 - 1;
@@ -94,7 +94,7 @@ pub fn ternary(n: usize, rng: &mut (impl RngCore + CryptoRng)) -> Zeroizing<Vec<
 pub fn ternary_hamming(
     n: usize,
     h: usize,
-    rng: &mut (impl RngCore + CryptoRng),
+    rng: &mut impl CryptoRng,
 ) -> Result<Zeroizing<Vec<i64>>> {
     if h > n {
         return Err(Error::InvalidArgument {
@@ -113,7 +113,7 @@ pub fn ternary_hamming(
 }
 
 /// A uniform `f64` in `(0, 1]` with 53 random bits.
-fn unit_f64(rng: &mut (impl RngCore + CryptoRng)) -> f64 {
+fn unit_f64(rng: &mut impl CryptoRng) -> f64 {
     ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
@@ -123,11 +123,7 @@ fn unit_f64(rng: &mut (impl RngCore + CryptoRng)) -> f64 {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] unless `0 < sigma <= 2^20`.
-pub fn gaussian(
-    n: usize,
-    sigma: f64,
-    rng: &mut (impl RngCore + CryptoRng),
-) -> Result<Zeroizing<Vec<i64>>> {
+pub fn gaussian(n: usize, sigma: f64, rng: &mut impl CryptoRng) -> Result<Zeroizing<Vec<i64>>> {
     if !(sigma > 0.0 && sigma <= (1u64 << 20) as f64) {
         return Err(Error::InvalidArgument {
             op: "gaussian",
@@ -152,7 +148,7 @@ pub fn gaussian(
 }
 
 /// A polynomial with ternary coefficients (see [`ternary`]); temporary coefficients are wiped.
-pub fn ternary_poly(ctx: &Arc<Context>, rng: &mut (impl RngCore + CryptoRng)) -> Poly<Coeff> {
+pub fn ternary_poly(ctx: &Arc<Context>, rng: &mut impl CryptoRng) -> Poly<Coeff> {
     let c = ternary(ctx.n(), rng);
     Poly::from_i64(ctx, &c).expect("length is N")
 }
@@ -164,7 +160,7 @@ pub fn ternary_poly(ctx: &Arc<Context>, rng: &mut (impl RngCore + CryptoRng)) ->
 pub fn gaussian_poly(
     ctx: &Arc<Context>,
     sigma: f64,
-    rng: &mut (impl RngCore + CryptoRng),
+    rng: &mut impl CryptoRng,
 ) -> Result<Poly<Coeff>> {
     let c = gaussian(ctx.n(), sigma, rng)?;
     Poly::from_i64(ctx, &c)

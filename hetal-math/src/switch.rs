@@ -317,9 +317,12 @@ impl ModDown {
     }
 }
 
+/// `(q_l, h, per-limb constants)`.
+type RescaleConstants = (Modulus, u64, Vec<(u64, u64, u64)>);
+
 /// Constants for rescaling by the last prime `q_l`: `(h mod q_i, q_l^{-1} mod q_i, Shoup)` with
 /// `h = (q_l - 1) / 2`.
-fn rescale_constants(ctx: &Context) -> Result<(Modulus, u64, Vec<(u64, u64, u64)>)> {
+fn rescale_constants(ctx: &Context) -> Result<RescaleConstants> {
     let k = ctx.num_limbs();
     if k < 2 {
         return Err(Error::InvalidArgument {
