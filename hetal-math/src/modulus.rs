@@ -90,7 +90,7 @@ impl Modulus {
         // q underestimates floor(a/p) by at most 1, so r < 2p.
         let q = ((a as u128 * self.ratio_hi as u128) >> 64) as u64;
         let r = a.wrapping_sub(q.wrapping_mul(self.p));
-        if r >= self.p { r - self.p } else { r }
+        r.min(r.wrapping_sub(self.p))
     }
 
     /// Reduces any `u128` into `[0, 2p)` (lazy Barrett).
@@ -118,29 +118,32 @@ impl Modulus {
     #[inline]
     pub fn reduce_u128(&self, a: u128) -> u64 {
         let r = self.reduce_u128_lazy(a);
-        if r >= self.p { r - self.p } else { r }
+        r.min(r.wrapping_sub(self.p))
     }
 
     /// `a + b mod p` for `a, b < p`; output in `[0, p)`.
     #[inline]
     pub fn add(&self, a: u64, b: u64) -> u64 {
         debug_assert!(a < self.p && b < self.p);
+        // Branch-free: if s < p, s - p wraps to a huge value and min keeps s.
         let s = a + b;
-        if s >= self.p { s - self.p } else { s }
+        s.min(s.wrapping_sub(self.p))
     }
 
     /// `a - b mod p` for `a, b < p`; output in `[0, p)`.
     #[inline]
     pub fn sub(&self, a: u64, b: u64) -> u64 {
         debug_assert!(a < self.p && b < self.p);
-        if a >= b { a - b } else { a + self.p - b }
+        let d = a.wrapping_sub(b);
+        d.min(d.wrapping_add(self.p))
     }
 
     /// `-a mod p` for `a < p`; output in `[0, p)`.
     #[inline]
     pub fn neg(&self, a: u64) -> u64 {
         debug_assert!(a < self.p);
-        if a == 0 { 0 } else { self.p - a }
+        let d = self.p - a;
+        d.min(d.wrapping_sub(self.p))
     }
 
     /// `a * b mod p` by Barrett reduction of the 128-bit product; any `a, b` with
@@ -204,7 +207,7 @@ impl Modulus {
     #[inline]
     pub fn mul_shoup(&self, a: u64, w: u64, w_shoup: u64) -> u64 {
         let r = self.mul_shoup_lazy(a, w, w_shoup);
-        if r >= self.p { r - self.p } else { r }
+        r.min(r.wrapping_sub(self.p))
     }
 
     /// `a^e mod p` by square-and-multiply.

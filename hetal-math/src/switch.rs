@@ -257,7 +257,7 @@ impl ModDown {
         // Subtract the rounding offset again (coefficient-wise), so that
         // `x - conv` = `x - ([x + H]_P - H) - e*P` is an exact multiple of P; `H` is the
         // polynomial with every coefficient floor(P/2).
-        for (i, m) in moduli[..self.q_len].iter().enumerate() {
+        for (i, &m) in moduli[..self.q_len].iter().enumerate() {
             let h = self.half_p[i];
             for v in conv[i * n..(i + 1) * n].iter_mut() {
                 *v = m.sub(*v, h);
@@ -268,7 +268,7 @@ impl ModDown {
 
     /// `out_i = (x_i - conv_i) * P^{-1} mod q_i`, limb by limb (valid in both representations).
     fn finish(&self, mut q_part: Vec<u64>, conv: &[u64], n: usize) -> Vec<u64> {
-        for (i, m) in self.source.moduli()[..self.q_len].iter().enumerate() {
+        for (i, &m) in self.source.moduli()[..self.q_len].iter().enumerate() {
             let (w, ws) = self.p_inv[i];
             for (x, &c) in q_part[i * n..(i + 1) * n]
                 .iter_mut()
@@ -347,12 +347,9 @@ fn rescale_constants(ctx: &Context) -> Result<RescaleConstants> {
 /// `[-h, q_l - 1 - h]`) reduced modulo `q_i`. Then `x - (s - h) = x + h - [x + h]_{q_l}` is an exact
 /// multiple of `q_l`, and the quotient is `floor((x + h) / q_l) = round(x / q_l)`.
 #[inline]
-fn lift(m: &Modulus, s: u64, h: u64, h_mod: u64) -> u64 {
-    if s >= h {
-        m.reduce(s - h)
-    } else {
-        m.sub(m.reduce(s), h_mod)
-    }
+fn lift(m: &Modulus, s: u64, h_mod: u64) -> u64 {
+    // Branch-free (the branch on `s >= h` would be mispredicted half of the time).
+    m.sub(m.reduce(s), h_mod)
 }
 
 impl Poly<Coeff> {
@@ -370,10 +367,10 @@ impl Poly<Coeff> {
         let k = self.num_limbs();
         let top: Vec<u64> = self.limb(k - 1).iter().map(|&v| last.add(v, h)).collect();
         let mut out = self.data()[..(k - 1) * n].to_vec();
-        for (i, m) in ctx.moduli()[..k - 1].iter().enumerate() {
+        for (i, &m) in ctx.moduli()[..k - 1].iter().enumerate() {
             let (hi, w, ws) = consts[i];
             for (x, &t) in out[i * n..(i + 1) * n].iter_mut().zip(&top) {
-                *x = m.mul_shoup(m.sub(*x, lift(m, t, h, hi)), w, ws);
+                *x = m.mul_shoup(m.sub(*x, lift(&m, t, hi)), w, ws);
             }
         }
         Ok(Poly::from_raw(&ctx.prefix(k - 1)?, out))
@@ -396,10 +393,10 @@ impl Poly<Ntt> {
         top.iter_mut().for_each(|v| *v = last.add(*v, h));
         let mut out = self.data()[..(k - 1) * n].to_vec();
         let mut buf = vec![0u64; n];
-        for (i, m) in ctx.moduli()[..k - 1].iter().enumerate() {
+        for (i, &m) in ctx.moduli()[..k - 1].iter().enumerate() {
             let (hi, w, ws) = consts[i];
             for (b, &t) in buf.iter_mut().zip(&top) {
-                *b = lift(m, t, h, hi);
+                *b = lift(&m, t, hi);
             }
             ctx.plans()[i].forward(&mut buf);
             for (x, &t) in out[i * n..(i + 1) * n].iter_mut().zip(&buf) {
