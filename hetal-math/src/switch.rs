@@ -139,14 +139,18 @@ impl ModUp {
         self.check_input(x.context())?;
         let n = x.n();
         let d = self.digit.clone();
-        let mut digit_coeff = x.data()[d.start * n..d.end * n].to_vec();
-        for (k, i) in d.clone().enumerate() {
-            self.target.plans()[i].inverse(&mut digit_coeff[k * n..(k + 1) * n]);
-        }
+        let digit_ntt = &x.data()[d.start * n..d.end * n];
+        // The digit region of `out` serves as scratch for the coefficient form, then receives the
+        // (unchanged) NTT-form digit limbs: no extra large allocation.
         let mut out = vec![0u64; n * self.target.num_limbs()];
+        let scratch = &mut out[d.start * n..d.end * n];
+        scratch.copy_from_slice(digit_ntt);
+        for (k, i) in d.clone().enumerate() {
+            self.target.plans()[i].inverse(&mut scratch[k * n..(k + 1) * n]);
+        }
         let mut conv = vec![0u64; n * self.others.len()];
-        self.conv.convert(&digit_coeff, &mut conv, n)?;
-        out[d.start * n..d.end * n].copy_from_slice(&x.data()[d.start * n..d.end * n]);
+        self.conv.convert(scratch, &mut conv, n)?;
+        scratch.copy_from_slice(digit_ntt);
         for (k, &i) in self.others.iter().enumerate() {
             let dst = &mut out[i * n..(i + 1) * n];
             dst.copy_from_slice(&conv[k * n..(k + 1) * n]);
