@@ -1,11 +1,18 @@
 //! The real CKKS backend: a server-side [`CkksBackend`] holding only public evaluation keys,
 //! and a client-side [`CkksClient`] holding the secret key.
 //!
-//! The server type has no secret key and no way to obtain one: it cannot decrypt. The client
-//! generates exactly the evaluation keys a circuit declares ([`KeyRequest`]) and hands the
-//! server a [`CkksBackend`] built from them.
+//! [`CkksBackend`] implements [`SlotBackend`]; [`CkksClient`] implements [`SlotBackend`] and
+//! [`SlotClient`]. The server type has no secret key and no way to obtain one: it cannot
+//! decrypt. The client generates exactly the evaluation keys a circuit declares
+//! ([`KeyRequest`]) and hands the server a [`CkksBackend`] built from them. The checks mirror
+//! [`crate::backend::PlainBackend`] (same levels for plaintext operations, canonical scale for
+//! `drop_to_level`), so a circuit behaves identically on both.
+//!
+//! Bootstrapping is not implemented: [`CkksBackend`] does not implement
+//! [`crate::backend::Bootstrap`].
 //!
 //! ```
+//! use hetal_ckks::backend::{SlotBackend, SlotClient};
 //! use hetal_ckks::ckks_backend::{CkksClient, KeyRequest};
 //! use hetal_ckks::prelude::*;
 //! use num_complex::Complex64;
@@ -16,9 +23,10 @@
 //! let client = CkksClient::new(&params, &request, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
 //! let server = client.server_backend();
 //! let x = vec![Complex64::new(0.5, 0.0); 4];
-//! let ct = client.encrypt_values(&x, params.max_level()).unwrap();
-//! let y = server.evaluator().rotate(&ct, 1).unwrap();
-//! assert!((client.decrypt_values(&y).unwrap()[0] - x[1]).norm() < 1e-4);
+//! let ct = client.encrypt(&x, server.max_level()).unwrap();
+//! let y = server.rotate(&server.mul_relin_rescale(&ct, &ct).unwrap(), 1).unwrap();
+//! assert_eq!(server.level(&y), server.max_level() - 1);
+//! assert!((client.decrypt(&y).unwrap()[0] - x[1] * x[1]).norm() < 1e-4);
 //! ```
 
 use std::sync::Mutex;
@@ -27,12 +35,14 @@ use num_complex::Complex64;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, SeedableRng};
 
+use crate::backend::{SlotBackend, SlotClient, scales_match};
 use crate::ciphertext::Ciphertext;
 use crate::encryption::{Decryptor, Encryptor};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::evaluator::Evaluator;
 use crate::keys::{PublicKey, SecretKey};
 use crate::params::Parameters;
+use crate::plaintext::Plaintext;
 
 /// The evaluation keys a circuit needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -166,5 +176,277 @@ impl CkksClient {
     /// As [`Decryptor::decrypt`].
     pub fn decrypt_values(&self, ct: &Ciphertext) -> Result<Vec<Complex64>> {
         Decryptor::new(&self.sk).decrypt_decode(ct)
+    }
+}
+
+fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
+    if ct.level() != pt.level() {
+        return Err(Error::LevelMismatch {
+            op,
+            left: ct.level(),
+            right: pt.level(),
+        });
+    }
+    Ok(())
+}
+
+impl SlotBackend for CkksBackend {
+    type Ct = Ciphertext;
+    type Pt = Plaintext;
+
+    fn slots(&self) -> usize {
+        self.params().slots()
+    }
+
+    fn max_level(&self) -> usize {
+        self.params().max_level()
+    }
+
+    fn scale_at(&self, level: usize) -> f64 {
+        self.params().scale_at(level)
+    }
+
+    fn level(&self, ct: &Ciphertext) -> usize {
+        ct.level()
+    }
+
+    fn scale(&self, ct: &Ciphertext) -> f64 {
+        ct.scale()
+    }
+
+    fn degree(&self, ct: &Ciphertext) -> usize {
+        ct.degree()
+    }
+
+    fn plaintext_level(&self, pt: &Plaintext) -> usize {
+        pt.level()
+    }
+
+    fn encode_at_scale(&self, values: &[Complex64], level: usize, scale: f64) -> Result<Plaintext> {
+        self.params().encode(values, level, scale)
+    }
+
+    fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.add(a, b)
+    }
+
+    fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.sub(a, b)
+    }
+
+    fn neg(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.negate(a)
+    }
+
+    fn add_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+        same_level("add_plain", a, p)?;
+        self.eval.add_plain(a, p)
+    }
+
+    fn sub_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+        same_level("sub_plain", a, p)?;
+        self.eval.sub_plain(a, p)
+    }
+
+    fn add_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+        self.eval.add_const(a, c)
+    }
+
+    fn mul_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+        same_level("mul_plain", a, p)?;
+        self.eval.mul_plain(a, p)
+    }
+
+    fn mul_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+        self.eval.mul_const(a, c)
+    }
+
+    fn mul_int(&self, a: &Ciphertext, k: i64) -> Result<Ciphertext> {
+        self.eval.mul_int(a, k)
+    }
+
+    fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.tensor(a, b)
+    }
+
+    fn relinearize(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.relinearize(a)
+    }
+
+    fn rescale(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.rescale(a)
+    }
+
+    fn drop_to_level(&self, a: &Ciphertext, level: usize) -> Result<Ciphertext> {
+        const OP: &str = "drop_to_level";
+        if level > a.level() {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: format!(
+                    "target level {level} is above the ciphertext's level {}",
+                    a.level()
+                ),
+            });
+        }
+        let canonical = self.params().scale_at(a.level());
+        if !scales_match(a.scale(), canonical) {
+            return Err(Error::ScaleMismatch {
+                op: OP,
+                level: a.level(),
+                left: a.scale(),
+                right: canonical,
+            });
+        }
+        if level == a.level() {
+            return Ok(a.clone());
+        }
+        self.eval.drop_to_level_canonical(a, level)
+    }
+
+    fn rotate(&self, a: &Ciphertext, steps: i32) -> Result<Ciphertext> {
+        self.eval.rotate(a, steps as i64)
+    }
+
+    fn conjugate(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.conjugate(a)
+    }
+
+    fn rotate_hoisted(&self, a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>> {
+        let steps: Vec<i64> = steps.iter().map(|&k| k as i64).collect();
+        self.eval.rotate_hoisted(a, &steps)
+    }
+}
+
+/// Delegates every [`SlotBackend`] method of the client to its [`CkksBackend`].
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(&self, $($arg: $ty),*) -> $ret { self.backend.$name($($arg),*) })*
+    };
+}
+
+impl SlotBackend for CkksClient {
+    type Ct = Ciphertext;
+    type Pt = Plaintext;
+
+    delegate! {
+        slots() -> usize;
+        max_level() -> usize;
+        scale_at(level: usize) -> f64;
+        level(ct: &Ciphertext) -> usize;
+        scale(ct: &Ciphertext) -> f64;
+        degree(ct: &Ciphertext) -> usize;
+        plaintext_level(pt: &Plaintext) -> usize;
+        encode_at_scale(values: &[Complex64], level: usize, scale: f64) -> Result<Plaintext>;
+        add(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
+        sub(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
+        neg(a: &Ciphertext) -> Result<Ciphertext>;
+        add_plain(a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext>;
+        sub_plain(a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext>;
+        add_const(a: &Ciphertext, c: Complex64) -> Result<Ciphertext>;
+        mul_plain(a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext>;
+        mul_const(a: &Ciphertext, c: Complex64) -> Result<Ciphertext>;
+        mul_int(a: &Ciphertext, k: i64) -> Result<Ciphertext>;
+        tensor(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
+        relinearize(a: &Ciphertext) -> Result<Ciphertext>;
+        rescale(a: &Ciphertext) -> Result<Ciphertext>;
+        drop_to_level(a: &Ciphertext, level: usize) -> Result<Ciphertext>;
+        rotate(a: &Ciphertext, steps: i32) -> Result<Ciphertext>;
+        conjugate(a: &Ciphertext) -> Result<Ciphertext>;
+        rotate_hoisted(a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>>;
+    }
+}
+
+impl SlotClient for CkksClient {
+    fn encrypt(&self, values: &[Complex64], level: usize) -> Result<Ciphertext> {
+        self.encrypt_values(values, level)
+    }
+
+    fn decrypt(&self, a: &Ciphertext) -> Result<Vec<Complex64>> {
+        self.decrypt_values(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{PlainBackend, ScaleChain};
+    use crate::params::ParametersLiteral;
+
+    /// The same small circuit on the CKKS backend and on the plaintext twin with the same
+    /// scale chain: same levels, same scales, values within CKKS precision.
+    fn circuit<B: SlotBackend>(b: &B, x: &B::Ct, y: &B::Ct) -> Result<B::Ct> {
+        let top = b.level(x);
+        let p = b.encode(&vec![Complex64::new(0.5, -0.25); b.slots()], top)?;
+        let xy = b.mul_relin_rescale(x, y)?;
+        let xp = b.mul_plain_rescale(x, &p)?;
+        let s = b.add(&xy, &xp)?;
+        let s = b.add_const(&b.mul_int(&s, 3)?, Complex64::new(0.125, 0.0))?;
+        let lazy = b.rescale(&b.relinearize(&b.add(&b.tensor(x, x)?, &b.tensor(y, y)?)?)?)?;
+        let s = b.sub(&s, &lazy)?;
+        let r = b.rotate_hoisted(&s, &[1, -2])?;
+        let s = b.add(&b.add(&r[0], &r[1])?, &b.conjugate(&s)?)?;
+        let s = b.mul_const_rescale(&s, Complex64::new(0.0, 1.0))?;
+        let low = b.drop_to_level(&s, b.level(&s) - 2)?;
+        let fresh = b.drop_to_level(x, b.level(&low))?;
+        b.add(&low, &fresh)
+    }
+
+    #[test]
+    fn matches_plain_backend() {
+        let mut lit = ParametersLiteral::insecure_n12();
+        lit.log_slots = Some(6);
+        let params = Parameters::new(lit).unwrap();
+        let request = KeyRequest {
+            relinearization: true,
+            rotations: vec![1, -2],
+            conjugation: true,
+        };
+        let client =
+            CkksClient::new(&params, &request, &mut ChaCha20Rng::seed_from_u64(9)).unwrap();
+        let server = client.server_backend();
+        let plain = PlainBackend::new(
+            params.slots(),
+            ScaleChain::from_moduli(params.q_primes(), params.log_scale() as f64),
+        );
+        let n = params.slots();
+        let xv: Vec<Complex64> = (0..n)
+            .map(|i| Complex64::new((i as f64 / n as f64) - 0.5, 0.1))
+            .collect();
+        let yv: Vec<Complex64> = xv.iter().map(|v| v * Complex64::new(0.3, 0.6)).collect();
+        let top = server.max_level();
+        assert_eq!(plain.max_level(), top);
+        let (cx, cy) = (
+            client.encrypt(&xv, top).unwrap(),
+            client.encrypt(&yv, top).unwrap(),
+        );
+        let (px, py) = (
+            plain.encrypt(&xv, top).unwrap(),
+            plain.encrypt(&yv, top).unwrap(),
+        );
+        let c = circuit(&server, &cx, &cy).unwrap();
+        let p = circuit(&plain, &px, &py).unwrap();
+        assert_eq!(server.level(&c), plain.level(&p));
+        assert!(scales_match(server.scale(&c), plain.scale(&p)));
+        let (dc, dp) = (client.decrypt(&c).unwrap(), plain.decrypt(&p).unwrap());
+        let err = dc
+            .iter()
+            .zip(&dp)
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f64::max);
+        assert!(-err.log2() > 18.0, "precision {:.1} bits", -err.log2());
+        // Level rules are the same as the plaintext twin's.
+        let pt_low = server.encode(&xv, top - 1).unwrap();
+        assert!(matches!(
+            server.mul_plain(&cx, &pt_low),
+            Err(Error::LevelMismatch {
+                op: "mul_plain",
+                ..
+            })
+        ));
+        let pending = server.mul_relin(&cx, &cy).unwrap();
+        assert!(matches!(
+            server.drop_to_level(&pending, 1),
+            Err(Error::ScaleMismatch { .. })
+        ));
     }
 }

@@ -1,5 +1,11 @@
 //! Full-RNS CKKS homomorphic encryption for hetal, and the backend seam the upper layers use.
 //!
+//! The [`backend`] module is the seam: circuits (matrix products, the softmax, training) are
+//! written against [`backend::SlotBackend`] and run unchanged on the plaintext twin
+//! [`backend::PlainBackend`], on [`backend::CountingBackend`] for cost models, and on CKKS
+//! ([`ckks_backend::CkksBackend`], with [`ckks_backend::CkksClient`] holding the secret key).
+//!
+//! The scheme:
 //! * [`params`]: the parameter literal, validation against the 128-bit security table
 //!   ([`security`]), presets, and the canonical scale of every level;
 //! * [`encoding`]: the canonical embedding (special FFT, sparse packing);
@@ -9,11 +15,12 @@
 //! * [`evaluator`]: every homomorphic operation, hoisted rotations, lazy relinearization;
 //! * [`serialization`]: a compact, versioned, validated binary format (and serde).
 
+pub mod backend;
 pub mod ciphertext;
 pub mod ckks_backend;
 pub mod encoding;
 pub mod encryption;
-pub mod error;
+mod error;
 pub mod evaluator;
 pub mod keys;
 pub mod keyswitch;

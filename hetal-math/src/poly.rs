@@ -1,0 +1,676 @@
+//! RNS polynomials with the representation in the type.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use num_bigint::{BigInt, BigUint};
+use zeroize::Zeroize;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::ntt::bit_reverse;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Marker for a polynomial representation: [`Coeff`] or [`Ntt`].
+pub trait Representation: sealed::Sealed + Send + Sync + 'static {
+    /// Human-readable name.
+    const NAME: &'static str;
+}
+
+/// Coefficient representation: limb `i` holds the coefficients `a_0..a_{N-1}` modulo `q_i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coeff;
+/// Evaluation (NTT) representation: limb `i` holds `a(psi_i^(2*bitrev(j)+1)) mod q_i` in slot `j`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ntt;
+
+impl sealed::Sealed for Coeff {}
+impl sealed::Sealed for Ntt {}
+impl Representation for Coeff {
+    const NAME: &'static str = "Coeff";
+}
+impl Representation for Ntt {
+    const NAME: &'static str = "Ntt";
+}
+
+/// An element of `Z_Q[X]/(X^N+1)` in RNS form, stored flat and limb-major: `data[i*N..(i+1)*N]`
+/// is limb `i` (modulo `q_i`). Every residue is kept in `[0, q_i)`.
+///
+/// ```
+/// use hetal_math::{Context, Poly, Coeff};
+/// let n = 16;
+/// let ctx = Context::new(n, &hetal_math::generate_ntt_primes(40, n, 2).unwrap()).unwrap();
+/// let mut a = vec![0i64; n];
+/// a[1] = 1; // X
+/// let x = Poly::<Coeff>::from_i64(&ctx, &a).unwrap().to_ntt();
+/// let x2 = x.mul(&x).unwrap().to_coeff(); // X^2
+/// let coeffs = x2.to_bigint_centered();
+/// assert_eq!(coeffs[2], 1.into());
+/// ```
+pub struct Poly<R: Representation> {
+    ctx: Arc<Context>,
+    data: Vec<u64>,
+    _rep: PhantomData<R>,
+}
+
+impl<R: Representation> Clone for Poly<R> {
+    fn clone(&self) -> Self {
+        Self {
+            ctx: self.ctx.clone(),
+            data: self.data.clone(),
+            _rep: PhantomData,
+        }
+    }
+}
+
+impl<R: Representation> std::fmt::Debug for Poly<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poly")
+            .field("rep", &R::NAME)
+            .field("n", &self.ctx.n())
+            .field("limbs", &self.ctx.num_limbs())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Representation> PartialEq for Poly<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ctx.same_ring(&other.ctx) && self.data == other.data
+    }
+}
+impl<R: Representation> Eq for Poly<R> {}
+
+impl<R: Representation> Zeroize for Poly<R> {
+    fn zeroize(&mut self) {
+        self.data.zeroize();
+    }
+}
+
+impl<R: Representation> Poly<R> {
+    /// The zero polynomial.
+    pub fn zero(ctx: &Arc<Context>) -> Self {
+        Self {
+            ctx: ctx.clone(),
+            data: vec![0; ctx.n() * ctx.num_limbs()],
+            _rep: PhantomData,
+        }
+    }
+
+    /// Wraps limb-major residues (`data[i*N..(i+1)*N]` modulo `q_i`).
+    ///
+    /// # Errors
+    /// [`Error::WrongLength`] or [`Error::UnreducedResidue`].
+    pub fn from_limbs(ctx: &Arc<Context>, data: Vec<u64>) -> Result<Self> {
+        let n = ctx.n();
+        if data.len() != n * ctx.num_limbs() {
+            return Err(Error::WrongLength {
+                what: "Poly::from_limbs data",
+                expected: n * ctx.num_limbs(),
+                got: data.len(),
+            });
+        }
+        for (i, m) in ctx.moduli().iter().enumerate() {
+            if let Some(&v) = data[i * n..(i + 1) * n].iter().find(|&&v| v >= m.value()) {
+                return Err(Error::UnreducedResidue {
+                    limb: i,
+                    value: v,
+                    modulus: m.value(),
+                });
+            }
+        }
+        Ok(Self {
+            ctx: ctx.clone(),
+            data,
+            _rep: PhantomData,
+        })
+    }
+
+    pub(crate) fn from_raw(ctx: &Arc<Context>, data: Vec<u64>) -> Self {
+        debug_assert_eq!(data.len(), ctx.n() * ctx.num_limbs());
+        Self {
+            ctx: ctx.clone(),
+            data,
+            _rep: PhantomData,
+        }
+    }
+
+    /// The ring context.
+    #[inline]
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    /// Ring degree `N`.
+    #[inline]
+    pub fn n(&self) -> usize {
+        self.ctx.n()
+    }
+
+    /// Number of limbs.
+    #[inline]
+    pub fn num_limbs(&self) -> usize {
+        self.ctx.num_limbs()
+    }
+
+    /// All residues, limb-major.
+    #[inline]
+    pub fn data(&self) -> &[u64] {
+        &self.data
+    }
+
+    /// Mutable residues, limb-major. The caller must keep every residue of limb `i` in `[0, q_i)`.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u64] {
+        &mut self.data
+    }
+
+    /// Consumes the polynomial, returning its residues.
+    pub fn into_data(self) -> Vec<u64> {
+        self.data
+    }
+
+    /// Limb `i` (panics if `i >= num_limbs()`, like slice indexing).
+    #[inline]
+    pub fn limb(&self, i: usize) -> &[u64] {
+        let n = self.n();
+        &self.data[i * n..(i + 1) * n]
+    }
+
+    /// Mutable limb `i` (panics if `i >= num_limbs()`). Keep residues in `[0, q_i)`.
+    #[inline]
+    pub fn limb_mut(&mut self, i: usize) -> &mut [u64] {
+        let n = self.n();
+        &mut self.data[i * n..(i + 1) * n]
+    }
+
+    fn check_same(&self, other: &Self, op: &'static str) -> Result<()> {
+        if self.ctx.same_ring(&other.ctx) {
+            Ok(())
+        } else {
+            Err(Error::MismatchedBases {
+                op,
+                reason: "operands live in different rings",
+            })
+        }
+    }
+
+    /// `self += rhs`.
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn add_assign(&mut self, rhs: &Self) -> Result<()> {
+        self.check_same(rhs, "add")?;
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.add_assign_slice(
+                &mut self.data[i * n..(i + 1) * n],
+                &rhs.data[i * n..(i + 1) * n],
+            );
+        }
+        Ok(())
+    }
+
+    /// `self -= rhs`.
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn sub_assign(&mut self, rhs: &Self) -> Result<()> {
+        self.check_same(rhs, "sub")?;
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.sub_assign_slice(
+                &mut self.data[i * n..(i + 1) * n],
+                &rhs.data[i * n..(i + 1) * n],
+            );
+        }
+        Ok(())
+    }
+
+    /// `self = -self`.
+    pub fn neg_assign(&mut self) {
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.neg_assign_slice(&mut self.data[i * n..(i + 1) * n]);
+        }
+    }
+
+    /// `self + rhs`.
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn add(&self, rhs: &Self) -> Result<Self> {
+        let mut r = self.clone();
+        r.add_assign(rhs)?;
+        Ok(r)
+    }
+
+    /// `self - rhs`.
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn sub(&self, rhs: &Self) -> Result<Self> {
+        let mut r = self.clone();
+        r.sub_assign(rhs)?;
+        Ok(r)
+    }
+
+    /// `-self`.
+    pub fn neg(&self) -> Self {
+        let mut r = self.clone();
+        r.neg_assign();
+        r
+    }
+
+    /// Multiplies by an integer scalar (reduced modulo each `q_i`; Shoup multiplication).
+    /// Valid in both representations because the NTT is linear.
+    pub fn mul_scalar_assign(&mut self, c: u64) {
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.mul_scalar_assign_slice(&mut self.data[i * n..(i + 1) * n], m.reduce(c));
+        }
+    }
+
+    /// Multiplies by a signed integer scalar.
+    pub fn mul_scalar_i64_assign(&mut self, c: i64) {
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.mul_scalar_assign_slice(&mut self.data[i * n..(i + 1) * n], m.reduce_i64(c));
+        }
+    }
+
+    /// Multiplies limb `i` by `scalars[i]` (an RNS scalar, e.g. a big constant decomposed with
+    /// [`crate::RnsBasis::decompose`]).
+    ///
+    /// # Errors
+    /// [`Error::WrongLength`] or [`Error::UnreducedResidue`].
+    pub fn mul_scalar_rns_assign(&mut self, scalars: &[u64]) -> Result<()> {
+        self.check_rns_scalar(scalars)?;
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.mul_scalar_assign_slice(&mut self.data[i * n..(i + 1) * n], scalars[i]);
+        }
+        Ok(())
+    }
+
+    /// `self += a * scalars` with an RNS scalar (Shoup).
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`], [`Error::WrongLength`] or [`Error::UnreducedResidue`].
+    pub fn mul_scalar_rns_add_assign(&mut self, a: &Self, scalars: &[u64]) -> Result<()> {
+        self.check_same(a, "mul_scalar_rns_add")?;
+        self.check_rns_scalar(scalars)?;
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.mul_scalar_add_assign_slice(
+                &mut self.data[i * n..(i + 1) * n],
+                &a.data[i * n..(i + 1) * n],
+                scalars[i],
+            );
+        }
+        Ok(())
+    }
+
+    fn check_rns_scalar(&self, scalars: &[u64]) -> Result<()> {
+        if scalars.len() != self.num_limbs() {
+            return Err(Error::WrongLength {
+                what: "RNS scalar",
+                expected: self.num_limbs(),
+                got: scalars.len(),
+            });
+        }
+        for (i, (m, &s)) in self.ctx.moduli().iter().zip(scalars).enumerate() {
+            if s >= m.value() {
+                return Err(Error::UnreducedResidue {
+                    limb: i,
+                    value: s,
+                    modulus: m.value(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the last `count` limbs (moving to the cached prefix context). Valid in both
+    /// representations: each limb is independent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `count >= num_limbs()`.
+    pub fn drop_last_limbs(mut self, count: usize) -> Result<Self> {
+        if count >= self.num_limbs() {
+            return Err(Error::InvalidArgument {
+                op: "drop_last_limbs",
+                reason: "must keep at least one limb",
+            });
+        }
+        let keep = self.num_limbs() - count;
+        let ctx = self.ctx.prefix(keep)?;
+        self.data.truncate(keep * self.n());
+        self.ctx = ctx;
+        Ok(self)
+    }
+
+    /// Copies the first `len` limbs into a polynomial over the prefix context.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `1 <= len <= num_limbs()`.
+    pub fn prefix(&self, len: usize) -> Result<Self> {
+        let ctx = self.ctx.prefix(len)?;
+        Ok(Self::from_raw(&ctx, self.data[..len * self.n()].to_vec()))
+    }
+}
+
+fn check_galois(g: usize, n: usize) -> Result<usize> {
+    let g = g % (2 * n);
+    if g.is_multiple_of(2) {
+        return Err(Error::InvalidArgument {
+            op: "automorphism",
+            reason: "g must be odd",
+        });
+    }
+    Ok(g)
+}
+
+impl Poly<Coeff> {
+    /// Lifts signed integers (one per coefficient) into the ring.
+    ///
+    /// # Errors
+    /// [`Error::WrongLength`] if `coeffs.len() != N`.
+    pub fn from_i64(ctx: &Arc<Context>, coeffs: &[i64]) -> Result<Self> {
+        let n = ctx.n();
+        if coeffs.len() != n {
+            return Err(Error::WrongLength {
+                what: "from_i64 coeffs",
+                expected: n,
+                got: coeffs.len(),
+            });
+        }
+        let mut data = vec![0u64; n * ctx.num_limbs()];
+        for (i, m) in ctx.moduli().iter().enumerate() {
+            for (d, &c) in data[i * n..(i + 1) * n].iter_mut().zip(coeffs) {
+                *d = m.reduce_i64(c);
+            }
+        }
+        Ok(Self::from_raw(ctx, data))
+    }
+
+    /// Lifts non-negative big integers (reduced modulo each `q_i`).
+    ///
+    /// # Errors
+    /// [`Error::WrongLength`] if `coeffs.len() != N`.
+    pub fn from_biguint(ctx: &Arc<Context>, coeffs: &[BigUint]) -> Result<Self> {
+        let n = ctx.n();
+        if coeffs.len() != n {
+            return Err(Error::WrongLength {
+                what: "from_biguint coeffs",
+                expected: n,
+                got: coeffs.len(),
+            });
+        }
+        let mut data = vec![0u64; n * ctx.num_limbs()];
+        for (j, c) in coeffs.iter().enumerate() {
+            for (i, r) in ctx.basis().decompose(c).into_iter().enumerate() {
+                data[i * n + j] = r;
+            }
+        }
+        Ok(Self::from_raw(ctx, data))
+    }
+
+    /// Lifts signed big integers (reduced modulo each `q_i`).
+    ///
+    /// # Errors
+    /// [`Error::WrongLength`] if `coeffs.len() != N`.
+    pub fn from_bigint(ctx: &Arc<Context>, coeffs: &[BigInt]) -> Result<Self> {
+        let n = ctx.n();
+        if coeffs.len() != n {
+            return Err(Error::WrongLength {
+                what: "from_bigint coeffs",
+                expected: n,
+                got: coeffs.len(),
+            });
+        }
+        let mut data = vec![0u64; n * ctx.num_limbs()];
+        for (j, c) in coeffs.iter().enumerate() {
+            for (i, r) in ctx.basis().decompose_signed(c).into_iter().enumerate() {
+                data[i * n + j] = r;
+            }
+        }
+        Ok(Self::from_raw(ctx, data))
+    }
+
+    fn column(&self, j: usize) -> Vec<u64> {
+        let n = self.n();
+        (0..self.num_limbs())
+            .map(|i| self.data[i * n + j])
+            .collect()
+    }
+
+    /// Exact CRT reconstruction of every coefficient in `[0, Q)`.
+    pub fn to_biguint(&self) -> Vec<BigUint> {
+        (0..self.n())
+            .map(|j| {
+                self.ctx
+                    .basis()
+                    .reconstruct(&self.column(j))
+                    .expect("residues are reduced")
+            })
+            .collect()
+    }
+
+    /// Exact CRT reconstruction of every coefficient in `(-Q/2, Q/2]`.
+    pub fn to_bigint_centered(&self) -> Vec<BigInt> {
+        (0..self.n())
+            .map(|j| {
+                self.ctx
+                    .basis()
+                    .reconstruct_centered(&self.column(j))
+                    .expect("residues are reduced")
+            })
+            .collect()
+    }
+
+    /// Forward NTT of every limb.
+    pub fn to_ntt(mut self) -> Poly<Ntt> {
+        let n = self.n();
+        for (i, plan) in self.ctx.plans().iter().enumerate() {
+            plan.forward(&mut self.data[i * n..(i + 1) * n]);
+        }
+        let data = std::mem::take(&mut self.data);
+        Poly::from_raw(&self.ctx, data)
+    }
+
+    /// Forward NTT of every limb, limbs in parallel (rayon).
+    pub fn par_to_ntt(mut self) -> Poly<Ntt> {
+        use rayon::prelude::*;
+        let n = self.n();
+        let plans = self.ctx.plans();
+        self.data
+            .par_chunks_mut(n)
+            .zip(plans.par_iter())
+            .for_each(|(l, p)| p.forward(l));
+        let data = std::mem::take(&mut self.data);
+        Poly::from_raw(&self.ctx, data)
+    }
+
+    /// Negacyclic automorphism `a(X) -> a(X^g)` for odd `g` (taken modulo `2N`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `g` is even.
+    pub fn automorphism(&self, g: usize) -> Result<Self> {
+        let n = self.n();
+        let g = check_galois(g, n)?;
+        let mut out = vec![0u64; self.data.len()];
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            let src = &self.data[i * n..(i + 1) * n];
+            let dst = &mut out[i * n..(i + 1) * n];
+            let mut idx = 0usize; // j*g mod 2N
+            for &v in src {
+                if idx < n {
+                    dst[idx] = v;
+                } else {
+                    dst[idx - n] = m.neg(v);
+                }
+                idx += g;
+                if idx >= 2 * n {
+                    idx -= 2 * n;
+                }
+            }
+        }
+        Ok(Self::from_raw(&self.ctx, out))
+    }
+
+    /// Multiplies by the monomial `X^k` (`k` taken modulo `2N`, using `X^N = -1`).
+    pub fn mul_monomial(&self, k: usize) -> Self {
+        let n = self.n();
+        let k = k % (2 * n);
+        let (shift, negate_all) = if k >= n { (k - n, true) } else { (k, false) };
+        let mut out = vec![0u64; self.data.len()];
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            let src = &self.data[i * n..(i + 1) * n];
+            let dst = &mut out[i * n..(i + 1) * n];
+            for j in 0..n {
+                let t = j + shift;
+                // Coefficients that wrap past X^N pick up a sign.
+                let (pos, wrap) = if t >= n { (t - n, true) } else { (t, false) };
+                dst[pos] = if wrap ^ negate_all {
+                    m.neg(src[j])
+                } else {
+                    src[j]
+                };
+            }
+        }
+        Self::from_raw(&self.ctx, out)
+    }
+}
+
+type PermCache = Mutex<HashMap<(usize, usize), Arc<Vec<u32>>>>;
+
+/// The NTT-domain index permutation of `X -> X^g` for degree `n`: `out[j] = in[perm[j]]`.
+///
+/// Slot `j` holds `a(psi^(e_j))` with `e_j = 2*bitrev(j)+1`; `a(X^g)` there equals
+/// `a(psi^(e_j * g))`, which is slot `bitrev((e_j*g mod 2N - 1)/2)` of `a`. Cached per `(n, g)`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `g` is even; [`Error::InvalidDegree`] for a bad `n`.
+pub fn automorphism_permutation(n: usize, g: usize) -> Result<Arc<Vec<u32>>> {
+    crate::prime::check_degree(n)?;
+    let g = check_galois(g, n)?;
+    static CACHE: OnceLock<PermCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&(n, g)) {
+        return Ok(p.clone());
+    }
+    let log_n = n.trailing_zeros();
+    let two_n = 2 * n;
+    let perm: Vec<u32> = (0..n)
+        .map(|j| {
+            let e = 2 * bit_reverse(j, log_n) + 1;
+            let eg = (e * g) % two_n;
+            bit_reverse((eg - 1) / 2, log_n) as u32
+        })
+        .collect();
+    let perm = Arc::new(perm);
+    let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(guard.entry((n, g)).or_insert(perm).clone())
+}
+
+impl Poly<Ntt> {
+    /// Inverse NTT of every limb.
+    pub fn to_coeff(mut self) -> Poly<Coeff> {
+        let n = self.n();
+        for (i, plan) in self.ctx.plans().iter().enumerate() {
+            plan.inverse(&mut self.data[i * n..(i + 1) * n]);
+        }
+        let data = std::mem::take(&mut self.data);
+        Poly::from_raw(&self.ctx, data)
+    }
+
+    /// Inverse NTT of every limb, limbs in parallel (rayon).
+    pub fn par_to_coeff(mut self) -> Poly<Coeff> {
+        use rayon::prelude::*;
+        let n = self.n();
+        let plans = self.ctx.plans();
+        self.data
+            .par_chunks_mut(n)
+            .zip(plans.par_iter())
+            .for_each(|(l, p)| p.inverse(l));
+        let data = std::mem::take(&mut self.data);
+        Poly::from_raw(&self.ctx, data)
+    }
+
+    /// `self *= rhs` (pointwise, Barrett).
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn mul_assign(&mut self, rhs: &Self) -> Result<()> {
+        self.check_same(rhs, "mul")?;
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            m.mul_assign_slice(
+                &mut self.data[i * n..(i + 1) * n],
+                &rhs.data[i * n..(i + 1) * n],
+            );
+        }
+        Ok(())
+    }
+
+    /// `self * rhs`.
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn mul(&self, rhs: &Self) -> Result<Self> {
+        let mut r = self.clone();
+        r.mul_assign(rhs)?;
+        Ok(r)
+    }
+
+    /// `self += a * b`.
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] if the rings differ.
+    pub fn mul_add_assign(&mut self, a: &Self, b: &Self) -> Result<()> {
+        self.check_same(a, "mul_add")?;
+        self.check_same(b, "mul_add")?;
+        let n = self.n();
+        for (i, m) in self.ctx.moduli().iter().enumerate() {
+            let r = i * n..(i + 1) * n;
+            m.mul_add_assign_slice(&mut self.data[r.clone()], &a.data[r.clone()], &b.data[r]);
+        }
+        Ok(())
+    }
+
+    /// Automorphism `a(X) -> a(X^g)` for odd `g`, as a cached index permutation of the
+    /// bit-reversed evaluation slots (see [`automorphism_permutation`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `g` is even.
+    pub fn automorphism(&self, g: usize) -> Result<Self> {
+        let n = self.n();
+        let perm = automorphism_permutation(n, g)?;
+        let mut out = vec![0u64; self.data.len()];
+        for (src, dst) in self.data.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
+            for (d, &p) in dst.iter_mut().zip(perm.iter()) {
+                *d = src[p as usize];
+            }
+        }
+        Ok(Self::from_raw(&self.ctx, out))
+    }
+
+    /// Multiplies by `X^k` (`k` modulo `2N`): pointwise product with the transform of `X^k`.
+    pub fn mul_monomial(&self, k: usize) -> Self {
+        let n = self.n();
+        let k = k % (2 * n);
+        let mut out = self.data.clone();
+        let mut mono = vec![0u64; n];
+        for (i, (m, plan)) in self.ctx.moduli().iter().zip(self.ctx.plans()).enumerate() {
+            mono.iter_mut().for_each(|x| *x = 0);
+            mono[k % n] = if k >= n { m.value() - 1 } else { 1 };
+            plan.forward(&mut mono);
+            m.mul_assign_slice(&mut out[i * n..(i + 1) * n], &mono);
+        }
+        Self::from_raw(&self.ctx, out)
+    }
+}

@@ -1,0 +1,120 @@
+//! Samplers: exact Hamming weight, moments, bounds, determinism.
+
+use hetal_math::sampling::{
+    DEFAULT_SIGMA, gaussian, gaussian_poly, ternary, ternary_hamming, ternary_poly, uniform_mod,
+    uniform_poly, uniform_poly_from_seed,
+};
+use hetal_math::{Context, Modulus, generate_ntt_primes};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn moments(v: &[i64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<i64>() as f64 / n;
+    let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean, var)
+}
+
+#[test]
+fn ternary_hamming_weight_is_exact() {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    for (n, h) in [(16usize, 0usize), (16, 16), (1 << 12, 64), (1 << 16, 192)] {
+        for _ in 0..3 {
+            let s = ternary_hamming(n, h, &mut rng).unwrap();
+            assert_eq!(s.iter().filter(|&&x| x != 0).count(), h);
+            assert!(s.iter().all(|&x| (-1..=1).contains(&x)));
+        }
+    }
+    assert!(ternary_hamming(16, 17, &mut rng).is_err());
+    // Signs are balanced over many draws.
+    let s = ternary_hamming(1 << 16, 1 << 14, &mut rng).unwrap();
+    let sum: i64 = s.iter().sum();
+    assert!(sum.abs() < 600, "sign imbalance {sum}"); // ~4.7 standard deviations
+}
+
+#[test]
+fn ternary_moments() {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let s = ternary(1 << 16, &mut rng);
+    assert!(s.iter().all(|&x| (-1..=1).contains(&x)));
+    let (mean, var) = moments(&s);
+    // Var = 2/3; std error of the mean ~ 0.0032, of the variance ~ 0.0018.
+    assert!(mean.abs() < 0.02, "mean {mean}");
+    assert!((var - 2.0 / 3.0).abs() < 0.015, "var {var}");
+}
+
+#[test]
+fn gaussian_moments_and_tail_bound() {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let e = gaussian(1 << 17, DEFAULT_SIGMA, &mut rng).unwrap();
+    let (mean, var) = moments(&e);
+    // Rounding adds 1/12 to the variance.
+    let expect = DEFAULT_SIGMA * DEFAULT_SIGMA + 1.0 / 12.0;
+    assert!(mean.abs() < 0.05, "mean {mean}");
+    assert!(
+        (var - expect).abs() / expect < 0.03,
+        "var {var} vs {expect}"
+    );
+    assert!(e.iter().all(|x| x.abs() <= 19));
+    assert!(gaussian(16, 0.0, &mut rng).is_err());
+    assert!(gaussian(16, f64::NAN, &mut rng).is_err());
+}
+
+#[test]
+fn uniform_is_in_range_and_unbiased() {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    for p in [3u64, 97, (1 << 61) - 1] {
+        let m = Modulus::new(p).unwrap();
+        let k = 30_000;
+        let mut sum = 0f64;
+        for _ in 0..k {
+            let v = uniform_mod(&m, &mut rng);
+            assert!(v < p);
+            sum += v as f64 / (p - 1) as f64;
+        }
+        // Mean of v/(p-1) is 1/2, std error ~ 0.29/sqrt(k) = 0.0017.
+        assert!((sum / k as f64 - 0.5).abs() < 0.01);
+    }
+    // Each residue of a small prime appears about equally often.
+    let m = Modulus::new(5).unwrap();
+    let mut counts = [0u32; 5];
+    for _ in 0..50_000 {
+        counts[uniform_mod(&m, &mut rng) as usize] += 1;
+    }
+    assert!(
+        counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn same_seed_same_output() {
+    let n = 1 << 10;
+    let ctx = Context::new(n, &generate_ntt_primes(50, n, 3).unwrap()).unwrap();
+    assert_eq!(
+        uniform_poly_from_seed(&ctx, [9; 32]),
+        uniform_poly_from_seed(&ctx, [9; 32])
+    );
+    assert_ne!(
+        uniform_poly_from_seed(&ctx, [9; 32]),
+        uniform_poly_from_seed(&ctx, [8; 32])
+    );
+    let draw = |seed: u64| {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        (
+            uniform_poly(&ctx, &mut rng),
+            ternary_poly(&ctx, &mut rng),
+            gaussian_poly(&ctx, DEFAULT_SIGMA, &mut rng).unwrap(),
+            ternary_hamming(n, 64, &mut rng).unwrap(),
+        )
+    };
+    let (a, b) = (draw(5), draw(5));
+    assert_eq!(a.0, b.0);
+    assert_eq!(a.1, b.1);
+    assert_eq!(a.2, b.2);
+    assert_eq!(*a.3, *b.3);
+    let u = uniform_poly(&ctx, &mut ChaCha20Rng::seed_from_u64(6));
+    for (i, m) in ctx.moduli().iter().enumerate() {
+        assert!(u.limb(i).iter().all(|&v| v < m.value()));
+    }
+}
