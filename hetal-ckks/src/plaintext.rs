@@ -170,7 +170,9 @@ impl Parameters {
         self.encode(values, level, self.scale_at(level))
     }
 
-    /// Decodes a plaintext (exact CRT over as many limbs as the scale needs).
+    /// Decodes a plaintext: exact CRT (Garner) over the first limbs whose product exceeds
+    /// `scale · 2^66`, so coefficients up to `2^64 · scale` in magnitude (slot values far beyond
+    /// anything CKKS keeps precise) are reconstructed exactly before the division by the scale.
     ///
     /// # Errors
     /// [`Error::LevelTooHigh`] if the plaintext does not belong to these parameters.
