@@ -23,6 +23,12 @@ static POOL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
 /// Upper bound on the memory the buffer pool retains.
 pub const POOL_MAX_BYTES: usize = 1 << 30;
 
+/// Releases every buffer the key-switching pool retains (up to [`POOL_MAX_BYTES`]) back to the
+/// allocator, e.g. after a burst of `N = 2^16` operations.
+pub fn clear_buffer_pool() {
+    POOL.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
 /// A buffer of exactly `len` elements with unspecified contents.
 pub(crate) fn take_buffer(len: usize) -> Vec<u64> {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
