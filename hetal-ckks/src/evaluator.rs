@@ -34,6 +34,7 @@ use hetal_math::{Ntt, Poly, automorphism_permutation};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
+use crate::backend::scales_match;
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
@@ -44,8 +45,7 @@ use crate::keyswitch::{
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
 
-/// Relative tolerance under which two scales are considered equal.
-pub const SCALE_TOLERANCE: f64 = 1e-9;
+pub use crate::backend::SCALE_TOLERANCE;
 
 /// The homomorphic evaluator.
 #[derive(Clone, Debug)]
@@ -53,10 +53,6 @@ pub struct Evaluator {
     params: Parameters,
     rlk: Option<Arc<RelinearizationKey>>,
     gks: Option<Arc<GaloisKeys>>,
-}
-
-fn scales_match(a: f64, b: f64) -> bool {
-    (a - b).abs() <= SCALE_TOLERANCE * a.abs().max(b.abs())
 }
 
 impl Evaluator {
