@@ -529,7 +529,8 @@ impl Evaluator {
 
     /// Moves a ciphertext at the canonical scale `Δ_l` to level `t < l` with the canonical
     /// scale `Δ_t`: drop to `t + 1`, multiply by the constant 1 encoded at
-    /// `Δ_t · q_{t+1} / scale`, rescale. Consumes one level beyond the dropped ones.
+    /// `Δ_t · q_{t+1} / scale`, rescale. The constant is rounded to an integer of about
+    /// `2^log_scale`, so the recorded scale `Δ_t` is exact up to a relative `2^-(log_scale+1)`.
     ///
     /// # Errors
     /// [`Error::LevelTooHigh`] unless `t < ct.level()`.
