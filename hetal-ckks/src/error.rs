@@ -97,6 +97,29 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A parameter literal exceeds the 128-bit security bound and is not marked insecure.
+    #[error(
+        "insecure parameters: log N = {log_n}, log QP = {log_qp:.1} exceeds the 128-bit bound {bound:?} (set insecure_for_testing to use them in tests)"
+    )]
+    Insecure {
+        /// `log2 N`.
+        log_n: u32,
+        /// `log2(QP)` of the literal.
+        log_qp: f64,
+        /// The applicable bound, `None` if no published bound covers the combination.
+        bound: Option<u32>,
+    },
+    /// An error from the ring layer.
+    #[error("ring arithmetic: {0}")]
+    Math(#[from] hetal_math::Error),
+    /// Serialized data is malformed, truncated, foreign or too large.
+    #[error("deserialization of {what} failed: {reason}")]
+    Deserialize {
+        /// What was being loaded.
+        what: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
 }
 
 /// Result alias for hetal-ckks.

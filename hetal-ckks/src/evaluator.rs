@@ -1,0 +1,827 @@
+//! The homomorphic evaluator: immutable, `Send + Sync`, holding the evaluation keys.
+//!
+//! Rules (see [`crate::params`] for the scale convention):
+//! * binary additive operations need equal levels and equal scales; the error names the
+//!   operation, both levels or both scales;
+//! * multiplication multiplies the scales; [`Evaluator::rescale`] divides by the last prime
+//!   and consumes a level (an error at level 0);
+//! * a tensor product has degree 2 and can be added to others before a single
+//!   [`Evaluator::relinearize`] (lazy relinearization).
+//!
+//! ```
+//! use hetal_ckks::prelude::*;
+//! use num_complex::Complex64;
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//! let params = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+//! let mut rng = ChaCha20Rng::seed_from_u64(3);
+//! let sk = SecretKey::generate(&params, &mut rng).unwrap();
+//! let pk = sk.public_key(&mut rng).unwrap();
+//! let eval = Evaluator::new(&params)
+//!     .with_relinearization_key(sk.relinearization_key(&mut rng).unwrap())
+//!     .with_galois_keys(sk.rotation_keys(&[1], false, &mut rng).unwrap());
+//! let x: Vec<Complex64> = (0..params.slots()).map(|i| Complex64::new(i as f64 / 512.0, 0.0)).collect();
+//! let ct = Encryptor::new(&pk).encrypt_values(&x, params.max_level(), &mut rng).unwrap();
+//! let sq = eval.rescale(&eval.mul_relin(&ct, &ct).unwrap()).unwrap();
+//! let rot = eval.rotate(&sq, 1).unwrap();
+//! let out = Decryptor::new(&sk).decrypt_decode(&rot).unwrap();
+//! assert!((out[0] - x[1] * x[1]).norm() < 1e-4);
+//! ```
+
+use std::sync::Arc;
+
+use hetal_math::{Ntt, Poly, automorphism_permutation};
+use num_complex::Complex64;
+use rayon::prelude::*;
+
+use crate::ciphertext::Ciphertext;
+use crate::error::{Error, Result};
+use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
+use crate::keyswitch::{
+    Decomposition, add_permuted, automorphism_ntt, decompose, give_buffer, inner_product,
+    key_switch, mod_down_pair,
+};
+use crate::params::Parameters;
+use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
+
+/// Relative tolerance under which two scales are considered equal.
+pub const SCALE_TOLERANCE: f64 = 1e-9;
+
+/// The homomorphic evaluator.
+#[derive(Clone, Debug)]
+pub struct Evaluator {
+    params: Parameters,
+    rlk: Option<Arc<RelinearizationKey>>,
+    gks: Option<Arc<GaloisKeys>>,
+}
+
+fn scales_match(a: f64, b: f64) -> bool {
+    (a - b).abs() <= SCALE_TOLERANCE * a.abs().max(b.abs())
+}
+
+impl Evaluator {
+    /// An evaluator without keys (enough for additions, plaintext and constant products,
+    /// tensor products and rescaling).
+    pub fn new(params: &Parameters) -> Self {
+        Self {
+            params: params.clone(),
+            rlk: None,
+            gks: None,
+        }
+    }
+
+    /// Adds the relinearization key.
+    pub fn with_relinearization_key(mut self, rlk: RelinearizationKey) -> Self {
+        self.rlk = Some(Arc::new(rlk));
+        self
+    }
+
+    /// Adds Galois keys (rotations, conjugation).
+    pub fn with_galois_keys(mut self, gks: GaloisKeys) -> Self {
+        self.gks = Some(Arc::new(gks));
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Parameters {
+        &self.params
+    }
+
+    /// The Galois keys, if any.
+    pub fn galois_keys(&self) -> Option<&GaloisKeys> {
+        self.gks.as_deref()
+    }
+
+    fn check_ct(&self, op: &'static str, ct: &Ciphertext) -> Result<()> {
+        self.params.check_level(op, ct.level)?;
+        let ctx = self.params.q_context(ct.level)?;
+        if ct.c.len() < 2 || ct.c.iter().any(|c| !c.context().same_ring(&ctx)) {
+            return Err(Error::InvalidArgument {
+                op,
+                reason: "ciphertext does not belong to these parameters".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_same(&self, op: &'static str, a: &Ciphertext, b: &Ciphertext) -> Result<()> {
+        self.check_ct(op, a)?;
+        self.check_ct(op, b)?;
+        if a.level != b.level {
+            return Err(Error::LevelMismatch {
+                op,
+                left: a.level,
+                right: b.level,
+            });
+        }
+        if !scales_match(a.scale, b.scale) {
+            return Err(Error::ScaleMismatch {
+                op,
+                level: a.level,
+                left: a.scale,
+                right: b.scale,
+            });
+        }
+        Ok(())
+    }
+
+    fn combine(
+        &self,
+        op: &'static str,
+        a: &Ciphertext,
+        b: &Ciphertext,
+        f: impl Fn(&mut Poly<Ntt>, &Poly<Ntt>) -> hetal_math::Result<()>,
+        negate_extra: bool,
+    ) -> Result<Ciphertext> {
+        self.check_same(op, a, b)?;
+        let (long, short, swapped) = if a.c.len() >= b.c.len() {
+            (a, b, false)
+        } else {
+            (b, a, true)
+        };
+        let mut c = long.c.clone();
+        if swapped && negate_extra {
+            // a - b with b longer: start from -b then add a.
+            for x in c.iter_mut() {
+                x.neg_assign();
+            }
+            for (x, y) in c.iter_mut().zip(&short.c) {
+                x.add_assign(y)?;
+            }
+        } else {
+            for (x, y) in c.iter_mut().zip(&short.c) {
+                f(x, y)?;
+            }
+        }
+        Ok(Ciphertext {
+            c,
+            level: a.level,
+            scale: a.scale,
+            seed: None,
+        })
+    }
+
+    /// `a + b` (degrees may differ: a degree-1 and a degree-2 ciphertext add to degree 2).
+    ///
+    /// # Errors
+    /// [`Error::LevelMismatch`] or [`Error::ScaleMismatch`].
+    pub fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.combine("add", a, b, |x, y| x.add_assign(y), false)
+    }
+
+    /// `a - b`.
+    ///
+    /// # Errors
+    /// [`Error::LevelMismatch`] or [`Error::ScaleMismatch`].
+    pub fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.combine("sub", a, b, |x, y| x.sub_assign(y), true)
+    }
+
+    /// `-a`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a foreign ciphertext.
+    pub fn negate(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.check_ct("negate", a)?;
+        let mut out = a.clone();
+        out.seed = None;
+        for x in out.c.iter_mut() {
+            x.neg_assign();
+        }
+        Ok(out)
+    }
+
+    fn plain_at(&self, op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<Poly<Ntt>> {
+        if pt.level < ct.level {
+            return Err(Error::LevelMismatch {
+                op,
+                left: ct.level,
+                right: pt.level,
+            });
+        }
+        let p = if pt.level == ct.level {
+            pt.poly.clone()
+        } else {
+            pt.poly.prefix(ct.level + 1)?
+        };
+        if !p.context().same_ring(&*self.params.q_context(ct.level)?) {
+            return Err(Error::InvalidArgument {
+                op,
+                reason: "plaintext does not belong to these parameters".into(),
+            });
+        }
+        Ok(p)
+    }
+
+    /// `ct + pt`. The plaintext may be at a higher level (its first limbs are used); scales
+    /// must match.
+    ///
+    /// # Errors
+    /// [`Error::LevelMismatch`] if the plaintext is below the ciphertext, or
+    /// [`Error::ScaleMismatch`].
+    pub fn add_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
+        self.plain_additive("add_plain", ct, pt, false)
+    }
+
+    /// `ct - pt`.
+    ///
+    /// # Errors
+    /// As [`Evaluator::add_plain`].
+    pub fn sub_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
+        self.plain_additive("sub_plain", ct, pt, true)
+    }
+
+    fn plain_additive(
+        &self,
+        op: &'static str,
+        ct: &Ciphertext,
+        pt: &Plaintext,
+        sub: bool,
+    ) -> Result<Ciphertext> {
+        self.check_ct(op, ct)?;
+        let p = self.plain_at(op, ct, pt)?;
+        if !scales_match(ct.scale, pt.scale) {
+            return Err(Error::ScaleMismatch {
+                op,
+                level: ct.level,
+                left: ct.scale,
+                right: pt.scale,
+            });
+        }
+        let mut out = ct.clone();
+        out.seed = None;
+        if sub {
+            out.c[0].sub_assign(&p)?;
+        } else {
+            out.c[0].add_assign(&p)?;
+        }
+        Ok(out)
+    }
+
+    /// `ct · pt`: the scale becomes `ct.scale · pt.scale` (rescale afterwards).
+    ///
+    /// # Errors
+    /// [`Error::LevelMismatch`] if the plaintext is below the ciphertext.
+    pub fn mul_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
+        const OP: &str = "mul_plain";
+        self.check_ct(OP, ct)?;
+        let p = self.plain_at(OP, ct, pt)?;
+        let mut out = ct.clone();
+        out.seed = None;
+        out.c.par_iter_mut().try_for_each(|x| x.mul_assign(&p))?;
+        out.scale = ct.scale * pt.scale;
+        Ok(out)
+    }
+
+    fn const_rns(&self, level: usize, x: f64) -> Vec<u64> {
+        let ctx = self
+            .params
+            .q_context(level)
+            .expect("level checked by the caller");
+        ctx.moduli().iter().map(|m| f64_to_residue(x, m)).collect()
+    }
+
+    fn check_finite(op: &'static str, c: Complex64, scale: f64) -> Result<()> {
+        let ok = (c.re * scale).is_finite() && (c.im * scale).is_finite() && scale > 0.0;
+        if !ok {
+            return Err(Error::InvalidArgument {
+                op,
+                reason: format!("constant {c} at scale {scale} is not finite"),
+            });
+        }
+        Ok(())
+    }
+
+    /// `ct + c` for a complex constant (encoded at the ciphertext's scale; no level consumed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a non-finite constant.
+    pub fn add_const(&self, ct: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+        const OP: &str = "add_const";
+        self.check_ct(OP, ct)?;
+        Self::check_finite(OP, c, ct.scale)?;
+        let ctx = self.params.q_context(ct.level)?;
+        let mut out = ct.clone();
+        out.seed = None;
+        let re = (c.re * ct.scale).round();
+        let im = (c.im * ct.scale).round();
+        if im == 0.0 {
+            // The NTT of a constant polynomial is that constant in every slot.
+            let n = self.params.n();
+            let rns = self.const_rns(ct.level, re);
+            let data = out.c[0].data_mut();
+            for (i, m) in ctx.moduli().iter().enumerate() {
+                for x in data[i * n..(i + 1) * n].iter_mut() {
+                    *x = m.add(*x, rns[i]);
+                }
+            }
+        } else {
+            let mut coeffs = vec![0.0; self.params.n()];
+            coeffs[0] = re;
+            coeffs[self.params.n() / 2] = im;
+            let p = coeffs_to_poly(&ctx, &coeffs)?.to_ntt();
+            out.c[0].add_assign(&p)?;
+        }
+        Ok(out)
+    }
+
+    /// `ct · c` with `c` encoded at the canonical scale `Δ_level`; the scale becomes
+    /// `ct.scale · Δ_level`, so that after [`Evaluator::rescale`] it is `Δ_{level-1}` (for a
+    /// ciphertext at the canonical scale).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a non-finite constant.
+    pub fn mul_const(&self, ct: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+        self.check_ct("mul_const", ct)?;
+        self.mul_const_at_scale(ct, c, self.params.scale_at(ct.level))
+    }
+
+    /// `ct · c` with `c` encoded at an explicit `scale`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a non-finite constant or scale.
+    pub fn mul_const_at_scale(
+        &self,
+        ct: &Ciphertext,
+        c: Complex64,
+        scale: f64,
+    ) -> Result<Ciphertext> {
+        const OP: &str = "mul_const";
+        self.check_ct(OP, ct)?;
+        Self::check_finite(OP, c, scale)?;
+        let re = (c.re * scale).round();
+        let im = (c.im * scale).round();
+        let rns_re = self.const_rns(ct.level, re);
+        let mut out = ct.clone();
+        out.seed = None;
+        out.scale = ct.scale * scale;
+        if im == 0.0 {
+            for x in out.c.iter_mut() {
+                x.mul_scalar_rns_assign(&rns_re)?;
+            }
+        } else {
+            // c·X = re·X + im·(X^{N/2}·X): X^{N/2} is i in every slot.
+            let rns_im = self.const_rns(ct.level, im);
+            let half = self.params.n() / 2;
+            for (x, src) in out.c.iter_mut().zip(&ct.c) {
+                x.mul_scalar_rns_assign(&rns_re)?;
+                let rot = src.mul_monomial(half);
+                x.mul_scalar_rns_add_assign(&rot, &rns_im)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `ct · k` for an integer `k`: no level consumed, the scale is unchanged.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a foreign ciphertext.
+    pub fn mul_int(&self, ct: &Ciphertext, k: i64) -> Result<Ciphertext> {
+        self.check_ct("mul_int", ct)?;
+        let mut out = ct.clone();
+        out.seed = None;
+        for x in out.c.iter_mut() {
+            x.mul_scalar_i64_assign(k);
+        }
+        Ok(out)
+    }
+
+    /// The tensor product `(a_0 b_0, a_0 b_1 + a_1 b_0, a_1 b_1)`, a degree-2 ciphertext with
+    /// scale `a.scale · b.scale`. Relinearize once after summing several of them.
+    ///
+    /// # Errors
+    /// [`Error::LevelMismatch`]; [`Error::DegreeTooHigh`] for an input of degree 2.
+    pub fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        const OP: &str = "mul";
+        self.check_ct(OP, a)?;
+        self.check_ct(OP, b)?;
+        if a.level != b.level {
+            return Err(Error::LevelMismatch {
+                op: OP,
+                left: a.level,
+                right: b.level,
+            });
+        }
+        for x in [a, b] {
+            if x.degree() != 1 {
+                return Err(Error::DegreeTooHigh {
+                    op: OP,
+                    degree: x.degree(),
+                    max: 1,
+                });
+            }
+        }
+        let (d0, (d1, d2)) = rayon::join(
+            || a.c[0].mul(&b.c[0]),
+            || {
+                rayon::join(
+                    || -> hetal_math::Result<Poly<Ntt>> {
+                        let mut d1 = a.c[0].mul(&b.c[1])?;
+                        d1.mul_add_assign(&a.c[1], &b.c[0])?;
+                        Ok(d1)
+                    },
+                    || a.c[1].mul(&b.c[1]),
+                )
+            },
+        );
+        Ok(Ciphertext {
+            c: vec![d0?, d1?, d2?],
+            level: a.level,
+            scale: a.scale * b.scale,
+            seed: None,
+        })
+    }
+
+    /// Relinearizes a degree-2 ciphertext to degree 1 (a degree-1 input is returned as is).
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] without a relinearization key; [`Error::DegreeTooHigh`] above 2.
+    pub fn relinearize(&self, ct: &Ciphertext) -> Result<Ciphertext> {
+        const OP: &str = "relinearize";
+        self.check_ct(OP, ct)?;
+        match ct.degree() {
+            1 => return Ok(ct.clone()),
+            2 => {}
+            d => {
+                return Err(Error::DegreeTooHigh {
+                    op: OP,
+                    degree: d,
+                    max: 2,
+                });
+            }
+        }
+        let rlk = self.rlk.as_ref().ok_or_else(|| Error::MissingKey {
+            op: OP,
+            what: "relinearization key".into(),
+        })?;
+        let dec = decompose(&self.params, &ct.c[2], ct.level)?;
+        let (mut c0, mut c1) = key_switch(&self.params, &dec, &rlk.key)?;
+        c0.add_assign(&ct.c[0])?;
+        c1.add_assign(&ct.c[1])?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        })
+    }
+
+    /// Tensor product followed by relinearization (no rescale).
+    ///
+    /// # Errors
+    /// As [`Evaluator::tensor`] and [`Evaluator::relinearize`].
+    pub fn mul_relin(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.relinearize(&self.tensor(a, b)?)
+    }
+
+    /// Divides by the last prime `q_level` with exact rounding: level `l -> l - 1`, scale
+    /// `s -> s / q_l`.
+    ///
+    /// # Errors
+    /// [`Error::LevelExhausted`] at level 0.
+    pub fn rescale(&self, ct: &Ciphertext) -> Result<Ciphertext> {
+        const OP: &str = "rescale";
+        self.check_ct(OP, ct)?;
+        if ct.level == 0 {
+            return Err(Error::LevelExhausted {
+                op: OP,
+                level: 0,
+                needed: 1,
+            });
+        }
+        let q = self.params.q_primes()[ct.level] as f64;
+        let c: Result<Vec<Poly<Ntt>>> =
+            ct.c.par_iter()
+                .map(|x| Ok(x.divide_round_by_last()?))
+                .collect();
+        Ok(Ciphertext {
+            c: c?,
+            level: ct.level - 1,
+            scale: ct.scale / q,
+            seed: None,
+        })
+    }
+
+    /// Drops the ciphertext to `level` (removes primes; the scale is unchanged, so it no
+    /// longer equals the canonical `Δ_level` in general: see
+    /// [`Evaluator::drop_to_level_canonical`]).
+    ///
+    /// # Errors
+    /// [`Error::LevelTooHigh`] if `level` is above the ciphertext's level.
+    pub fn drop_to_level(&self, ct: &Ciphertext, level: usize) -> Result<Ciphertext> {
+        const OP: &str = "drop_to_level";
+        self.check_ct(OP, ct)?;
+        if level > ct.level {
+            return Err(Error::LevelTooHigh {
+                op: OP,
+                level,
+                max: ct.level,
+            });
+        }
+        let drop = ct.level - level;
+        let c: Result<Vec<Poly<Ntt>>> =
+            ct.c.iter()
+                .map(|x| Ok(x.clone().drop_last_limbs(drop)?))
+                .collect();
+        Ok(Ciphertext {
+            c: c?,
+            level,
+            scale: ct.scale,
+            seed: None,
+        })
+    }
+
+    /// Moves a ciphertext at the canonical scale `Δ_l` to level `t < l` with the canonical
+    /// scale `Δ_t`: drop to `t + 1`, multiply by the constant 1 encoded at
+    /// `Δ_t · q_{t+1} / scale`, rescale. Consumes one level beyond the dropped ones.
+    ///
+    /// # Errors
+    /// [`Error::LevelTooHigh`] unless `t < ct.level()`.
+    pub fn drop_to_level_canonical(&self, ct: &Ciphertext, t: usize) -> Result<Ciphertext> {
+        const OP: &str = "drop_to_level_canonical";
+        self.check_ct(OP, ct)?;
+        if t >= ct.level {
+            return Err(Error::LevelTooHigh {
+                op: OP,
+                level: t,
+                max: ct.level.saturating_sub(1),
+            });
+        }
+        let dropped = self.drop_to_level(ct, t + 1)?;
+        let q = self.params.q_primes()[t + 1] as f64;
+        let s = self.params.scale_at(t) * q / ct.scale;
+        let m = self.mul_const_at_scale(&dropped, Complex64::new(1.0, 0.0), s)?;
+        let mut out = self.rescale(&m)?;
+        out.scale = self.params.scale_at(t);
+        Ok(out)
+    }
+
+    fn key_for(
+        &self,
+        op: &'static str,
+        g: usize,
+        what: impl Fn() -> String,
+    ) -> Result<&SwitchingKey> {
+        self.gks
+            .as_ref()
+            .and_then(|k| k.get(g))
+            .ok_or_else(|| Error::MissingKey { op, what: what() })
+    }
+
+    fn check_degree1(op: &'static str, ct: &Ciphertext) -> Result<()> {
+        if ct.degree() != 1 {
+            return Err(Error::DegreeTooHigh {
+                op,
+                degree: ct.degree(),
+                max: 1,
+            });
+        }
+        Ok(())
+    }
+
+    /// `σ_g((c_0, 0) + KeySwitch(c_1))` with the pre-rotated key of `g` and a decomposition of
+    /// the unrotated `c_1`.
+    fn galois_from_decomposition(
+        &self,
+        ct: &Ciphertext,
+        dec: &Decomposition,
+        g: usize,
+        key: &SwitchingKey,
+    ) -> Result<Ciphertext> {
+        let perm = automorphism_permutation(self.params.n(), g)?;
+        let (mut d0, d1) = key_switch(&self.params, dec, key)?;
+        d0.add_assign(&ct.c[0])?;
+        let (c0, c1) = rayon::join(
+            || automorphism_ntt(&d0, &perm),
+            || automorphism_ntt(&d1, &perm),
+        );
+        give_buffer(d0.into_data());
+        give_buffer(d1.into_data());
+        Ok(Ciphertext {
+            c: vec![c0?, c1?],
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        })
+    }
+
+    fn apply_galois(&self, ct: &Ciphertext, g: usize, key: &SwitchingKey) -> Result<Ciphertext> {
+        let dec = decompose(&self.params, &ct.c[1], ct.level)?;
+        self.galois_from_decomposition(ct, &dec, g, key)
+    }
+
+    /// Applies the automorphism `X -> X^g` and switches back to the secret key.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] without the key for `g`; [`Error::DegreeTooHigh`] for degree 2.
+    pub fn automorphism(&self, ct: &Ciphertext, g: usize) -> Result<Ciphertext> {
+        const OP: &str = "automorphism";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        let g = g % (2 * self.params.n());
+        if g == 1 {
+            return Ok(ct.clone());
+        }
+        let key = self.key_for(OP, g, || format!("Galois element {g}"))?;
+        self.apply_galois(ct, g, key)
+    }
+
+    /// Rotates the slots left by `k` (negative: right), cyclically over the slots.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] without the rotation key; [`Error::DegreeTooHigh`] for degree 2.
+    pub fn rotate(&self, ct: &Ciphertext, k: i64) -> Result<Ciphertext> {
+        const OP: &str = "rotate";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        let g = self.params.galois_element(k);
+        if g == 1 {
+            return Ok(ct.clone());
+        }
+        let key = self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+        self.apply_galois(ct, g, key)
+    }
+
+    /// Complex conjugation of every slot.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] without the conjugation key; [`Error::DegreeTooHigh`].
+    pub fn conjugate(&self, ct: &Ciphertext) -> Result<Ciphertext> {
+        const OP: &str = "conjugate";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        let g = self.params.conjugation_element();
+        let key = self.key_for(OP, g, || format!("conjugation (Galois element {g})"))?;
+        self.apply_galois(ct, g, key)
+    }
+
+    /// Decomposes `c_1` once for several rotations (hoisting).
+    ///
+    /// # Errors
+    /// [`Error::DegreeTooHigh`] for degree 2.
+    pub fn decompose(&self, ct: &Ciphertext) -> Result<Decomposition> {
+        const OP: &str = "decompose";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        decompose(&self.params, &ct.c[1], ct.level)
+    }
+
+    /// Rotation by `k` reusing a decomposition of the same ciphertext's `c_1`.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`]; [`Error::InvalidArgument`] if the decomposition is of another
+    /// level.
+    pub fn rotate_with_decomposition(
+        &self,
+        ct: &Ciphertext,
+        dec: &Decomposition,
+        k: i64,
+    ) -> Result<Ciphertext> {
+        const OP: &str = "rotate_hoisted";
+        if dec.level != ct.level {
+            return Err(Error::LevelMismatch {
+                op: OP,
+                left: ct.level,
+                right: dec.level,
+            });
+        }
+        let g = self.params.galois_element(k);
+        if g == 1 {
+            return Ok(ct.clone());
+        }
+        let key = self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+        self.galois_from_decomposition(ct, dec, g, key)
+    }
+
+    /// Hoisted rotations: one decomposition (ModUp) of `c_1`, then one key-switching inner
+    /// product and ModDown per step. Returns the rotations in the order of `steps`.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] for a missing step; [`Error::DegreeTooHigh`] for degree 2.
+    pub fn rotate_hoisted(&self, ct: &Ciphertext, steps: &[i64]) -> Result<Vec<Ciphertext>> {
+        const OP: &str = "rotate_hoisted";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        for &k in steps {
+            let g = self.params.galois_element(k);
+            if g != 1 {
+                self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+            }
+        }
+        let dec = self.decompose(ct)?;
+        steps
+            .par_iter()
+            .map(|&k| self.rotate_with_decomposition(ct, &dec, k))
+            .collect()
+    }
+
+    /// `Σ_k rotate(ct, k)` over `steps` with one decomposition (ModUp) and a single ModDown:
+    /// the key-switching inner products of all steps are rotated and summed over `Q_l ∪ P`
+    /// before dividing by `P` (hoisting both ends, as in BSGS linear transforms). A step of 0
+    /// (or a multiple of the slot count) adds `ct` itself.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] for a missing step; [`Error::DegreeTooHigh`] for degree 2;
+    /// [`Error::InvalidArgument`] for an empty `steps`.
+    pub fn sum_rotations_hoisted(&self, ct: &Ciphertext, steps: &[i64]) -> Result<Ciphertext> {
+        const OP: &str = "sum_rotations_hoisted";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        if steps.is_empty() {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: "no rotation steps".into(),
+            });
+        }
+        let mut keyed = Vec::with_capacity(steps.len());
+        let mut identity = 0i64;
+        for &k in steps {
+            let g = self.params.galois_element(k);
+            if g == 1 {
+                identity += 1;
+            } else {
+                let key =
+                    self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+                keyed.push((g, key));
+            }
+        }
+        let n = self.params.n();
+        let level = ct.level;
+        let qp = self.params.qp_context(level)?;
+        let q = self.params.q_context(level)?;
+        let mut c0 = ct.c[0].clone();
+        let mut c1 = ct.c[1].clone();
+        c0.mul_scalar_i64_assign(identity);
+        c1.mul_scalar_i64_assign(identity);
+        if !keyed.is_empty() {
+            let dec = decompose(&self.params, &ct.c[1], level)?;
+            let limbs = qp.num_limbs();
+            let mut acc0 = vec![0u64; limbs * n];
+            let mut acc1 = vec![0u64; limbs * n];
+            let mut c0_acc = vec![0u64; (level + 1) * n];
+            for (g, key) in keyed {
+                let perm = automorphism_permutation(n, g)?;
+                let (x0, x1) = inner_product(&self.params, &dec, key)?;
+                add_permuted(&mut acc0, &x0, &perm, qp.moduli());
+                add_permuted(&mut acc1, &x1, &perm, qp.moduli());
+                add_permuted(&mut c0_acc, ct.c[0].data(), &perm, q.moduli());
+                give_buffer(x0);
+                give_buffer(x1);
+            }
+            let (d0, d1) = mod_down_pair(&self.params, level, &acc0, &acc1)?;
+            c0.add_assign(&d0)?;
+            c0.add_assign(&Poly::from_limbs(&q, c0_acc)?)?;
+            c1.add_assign(&d1)?;
+        }
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level,
+            scale: ct.scale,
+            seed: None,
+        })
+    }
+
+    /// The rotation steps [`Evaluator::rotate_and_sum`] needs: `step · 2^i` for
+    /// `2^i < count`.
+    pub fn rotate_and_sum_steps(step: i64, count: usize) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut k = 1usize;
+        while k < count {
+            out.push(step * k as i64);
+            k <<= 1;
+        }
+        out
+    }
+
+    /// `Σ_{j < count} rotate(ct, j · step)` with `log2(count)` rotations (`count` a power of
+    /// two). With `step = 1` and `count = slots` every slot ends up holding the total.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `count` is not a power of two; [`Error::MissingKey`].
+    pub fn rotate_and_sum(&self, ct: &Ciphertext, step: i64, count: usize) -> Result<Ciphertext> {
+        if !count.is_power_of_two() {
+            return Err(Error::InvalidArgument {
+                op: "rotate_and_sum",
+                reason: format!("count {count} is not a power of two"),
+            });
+        }
+        let mut acc = ct.clone();
+        for k in Self::rotate_and_sum_steps(step, count) {
+            let r = self.rotate(&acc, k)?;
+            acc = self.add(&acc, &r)?;
+        }
+        Ok(acc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn evaluator_is_send_sync() {
+        assert_send_sync::<super::Evaluator>();
+        assert_send_sync::<crate::keys::GaloisKeys>();
+        assert_send_sync::<crate::ciphertext::Ciphertext>();
+    }
+}

@@ -1,0 +1,429 @@
+//! Keys: the secret key, the public key, and switching keys (relinearization, Galois).
+//!
+//! Switching keys use hybrid key switching (Han-Ki, CT-RSA 2020): the `Q` primes are split into
+//! `dnum` digits `D_j`; the key for switching from `s'` to `s` holds, for each digit,
+//! `(b_j, a_j)` over `Q_L ∪ P` with `b_j = -a_j s + e_j + P · g_j · s'`, where `g_j` is the
+//! CRT idempotent of `D_j` (`1` modulo the primes of `D_j`, `0` modulo the other `Q` primes).
+//! The uniform halves `a_j` are expanded from 32-byte seeds, and only the seeds are serialized.
+//!
+//! ```
+//! use hetal_ckks::prelude::*;
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//! let params = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+//! let mut rng = ChaCha20Rng::seed_from_u64(1);
+//! let sk = SecretKey::generate(&params, &mut rng).unwrap();
+//! let gk = sk.rotation_keys(&[1, -1], true, &mut rng).unwrap();
+//! assert_eq!(gk.len(), 3);
+//! assert!(format!("{sk:?}").contains("redacted"));
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hetal_math::sampling::{gaussian_poly, ternary, ternary_hamming, uniform_poly_from_seed};
+use hetal_math::{Context, Ntt, Poly};
+use rand_core::CryptoRng;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{Error, Result};
+use crate::params::Parameters;
+use crate::security::SecretDistribution;
+
+/// Copies limbs `0..=level` and the `P` limbs of a polynomial over the top `Q_L ∪ P` context
+/// into a polynomial over `Q_level ∪ P` (or over `Q_level` alone when `with_p` is false).
+pub(crate) fn restrict(
+    params: &Parameters,
+    top: &Poly<Ntt>,
+    level: usize,
+    with_p: bool,
+) -> Result<Poly<Ntt>> {
+    let n = params.n();
+    let big_l = params.max_level();
+    let k = params.p_primes().len();
+    let ctx = if with_p {
+        params.qp_context(level)?
+    } else {
+        params.q_context(level)?
+    };
+    let mut data = Vec::with_capacity(ctx.num_limbs() * n);
+    data.extend_from_slice(&top.data()[..(level + 1) * n]);
+    if with_p {
+        data.extend_from_slice(&top.data()[(big_l + 1) * n..(big_l + 1 + k) * n]);
+    }
+    Ok(Poly::from_limbs(&ctx, data)?)
+}
+
+/// The secret key: a ternary polynomial, zeroized on drop.
+///
+/// It has a redacted `Debug`, no `Serialize`, and is exported only through
+/// [`SecretKey::export_secret_bytes`].
+pub struct SecretKey {
+    params: Parameters,
+    coeffs: Zeroizing<Vec<i64>>,
+    /// NTT form over the top context `Q_L ∪ P`.
+    ntt: Poly<Ntt>,
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.ntt.zeroize();
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey { <redacted> }")
+    }
+}
+
+const SK_MAGIC: &[u8; 8] = b"HCKS-SK1";
+
+impl SecretKey {
+    /// Samples a secret key with the parameters' secret distribution. The secret is drawn from
+    /// its own ChaCha20 stream, seeded from `rng`.
+    ///
+    /// # Errors
+    /// [`Error::Math`] if sampling fails (invalid Hamming weight).
+    pub fn generate(params: &Parameters, rng: &mut impl CryptoRng) -> Result<Self> {
+        use rand_chacha::ChaCha20Rng;
+        use rand_core::SeedableRng;
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(seed.as_mut());
+        let mut own = ChaCha20Rng::from_seed(*seed);
+        let coeffs = match params.secret_distribution() {
+            SecretDistribution::UniformTernary => ternary(params.n(), &mut own),
+            SecretDistribution::HammingWeight(h) => ternary_hamming(params.n(), h, &mut own)?,
+        };
+        Self::from_coeffs(params, coeffs)
+    }
+
+    fn from_coeffs(params: &Parameters, coeffs: Zeroizing<Vec<i64>>) -> Result<Self> {
+        let ctx = params.qp_context(params.max_level())?;
+        let ntt = Poly::from_i64(&ctx, &coeffs)?.to_ntt();
+        Ok(Self {
+            params: params.clone(),
+            coeffs,
+            ntt,
+        })
+    }
+
+    /// The parameters the key belongs to.
+    pub fn params(&self) -> &Parameters {
+        &self.params
+    }
+
+    /// Exports the secret (explicitly; handle the bytes as secret): a magic, the parameter
+    /// fingerprint, then one byte per coefficient (`0`, `1`, or `2` for `-1`).
+    pub fn export_secret_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(16 + self.coeffs.len()));
+        out.extend_from_slice(SK_MAGIC);
+        out.extend_from_slice(&self.params.fingerprint().to_le_bytes());
+        out.extend(self.coeffs.iter().map(|&c| match c {
+            0 => 0u8,
+            1 => 1,
+            _ => 2,
+        }));
+        out
+    }
+
+    /// Imports a secret exported with [`SecretKey::export_secret_bytes`].
+    ///
+    /// # Errors
+    /// [`Error::Deserialize`] for a wrong magic, foreign parameters, a wrong length or an
+    /// invalid coefficient.
+    pub fn import_secret_bytes(params: &Parameters, bytes: &[u8]) -> Result<Self> {
+        let err = |reason: &str| Error::Deserialize {
+            what: "secret key",
+            reason: reason.into(),
+        };
+        if bytes.len() != 16 + params.n() {
+            return Err(err("wrong length"));
+        }
+        if &bytes[..8] != SK_MAGIC {
+            return Err(err("bad magic"));
+        }
+        if bytes[8..16] != params.fingerprint().to_le_bytes() {
+            return Err(err("parameter fingerprint mismatch"));
+        }
+        let mut coeffs = Zeroizing::new(vec![0i64; params.n()]);
+        for (c, &b) in coeffs.iter_mut().zip(&bytes[16..]) {
+            *c = match b {
+                0 => 0,
+                1 => 1,
+                2 => -1,
+                _ => return Err(err("coefficient outside {-1, 0, 1}")),
+            };
+        }
+        Self::from_coeffs(params, coeffs)
+    }
+
+    /// The secret over `Q_level` (NTT form), zeroized when dropped.
+    pub(crate) fn at_level(&self, level: usize) -> Result<Zeroizing<Poly<Ntt>>> {
+        Ok(Zeroizing::new(restrict(
+            &self.params,
+            &self.ntt,
+            level,
+            false,
+        )?))
+    }
+
+    /// Generates the public key `(b, a) = (-a s + e, a)` over `Q_L ∪ P` (encryption works
+    /// over `Q_l ∪ P` and divides by `P`, so the public-key encryption noise almost vanishes),
+    /// `a` expanded from a seed.
+    ///
+    /// # Errors
+    /// [`Error::Math`] on sampling failure.
+    pub fn public_key(&self, rng: &mut impl CryptoRng) -> Result<PublicKey> {
+        let ctx = self.params.qp_context(self.params.max_level())?;
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let a = uniform_poly_from_seed(&ctx, seed);
+        let e = gaussian_poly(&ctx, self.params.sigma(), rng)?.to_ntt();
+        let mut b = a.mul(&self.ntt)?;
+        b.neg_assign();
+        b.add_assign(&e)?;
+        Ok(PublicKey {
+            params: self.params.clone(),
+            b,
+            a,
+            seed,
+        })
+    }
+
+    /// Generates a switching key from `s_from` to `s_to` (both NTT over the top `Q_L ∪ P`).
+    fn switching_key(
+        &self,
+        s_from: &Poly<Ntt>,
+        s_to: &Poly<Ntt>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SwitchingKey> {
+        let params = &self.params;
+        let top = params.max_level();
+        let ctx: Arc<Context> = params.qp_context(top)?;
+        let n = params.n();
+        let moduli = ctx.moduli();
+        // [P]_{q_i}.
+        let p_mod: Vec<u64> = moduli[..=top]
+            .iter()
+            .map(|m| {
+                params
+                    .p_primes()
+                    .iter()
+                    .fold(1u64, |acc, &p| m.mul(acc, m.reduce(p)))
+            })
+            .collect();
+        let digits = params.digits_at(top);
+        let mut b = Vec::with_capacity(digits.len());
+        let mut a = Vec::with_capacity(digits.len());
+        let mut seeds = Vec::with_capacity(digits.len());
+        for digit in digits {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            let aj = uniform_poly_from_seed(&ctx, seed);
+            let e = gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt();
+            let mut bj = aj.mul(s_to)?;
+            bj.neg_assign();
+            bj.add_assign(&e)?;
+            let data = bj.data_mut();
+            for i in digit {
+                let m = &moduli[i];
+                let w = p_mod[i];
+                let ws = m.shoup(w);
+                let src = &s_from.data()[i * n..(i + 1) * n];
+                for (x, &s) in data[i * n..(i + 1) * n].iter_mut().zip(src) {
+                    *x = m.add(*x, m.mul_shoup(s, w, ws));
+                }
+            }
+            b.push(bj);
+            a.push(aj);
+            seeds.push(seed);
+        }
+        Ok(SwitchingKey { b, a, seeds })
+    }
+
+    /// Generates the relinearization key (switching from `s^2` to `s`).
+    ///
+    /// # Errors
+    /// [`Error::Math`] on sampling failure.
+    pub fn relinearization_key(&self, rng: &mut impl CryptoRng) -> Result<RelinearizationKey> {
+        let mut s2 = self.ntt.mul(&self.ntt)?;
+        let key = self.switching_key(&s2, &self.ntt, rng);
+        s2.zeroize();
+        Ok(RelinearizationKey {
+            params: self.params.clone(),
+            key: key?,
+        })
+    }
+
+    /// Generates Galois keys for exactly the given Galois elements (odd, modulo `2N`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an even element; [`Error::Math`] on sampling failure.
+    pub fn galois_keys(&self, elements: &[usize], rng: &mut impl CryptoRng) -> Result<GaloisKeys> {
+        let two_n = 2 * self.params.n();
+        let mut keys = BTreeMap::new();
+        for &g in elements {
+            let g = g % two_n;
+            if g.is_multiple_of(2) {
+                return Err(Error::InvalidArgument {
+                    op: "galois_keys",
+                    reason: format!("Galois element {g} is even"),
+                });
+            }
+            if g == 1 || keys.contains_key(&g) {
+                continue;
+            }
+            // Stored "pre-rotated": a key from s to σ_g^{-1}(s). Key switching then works on the
+            // unrotated decomposition and σ_g is applied to the result, so hoisted and plain
+            // rotations share one code path and the inner product reads memory contiguously.
+            let g_inv = inverse_mod_2n(g, two_n);
+            let mut s_to = self.ntt.automorphism(g_inv)?;
+            let key = self.switching_key(&self.ntt, &s_to, rng);
+            s_to.zeroize();
+            keys.insert(g, key?);
+        }
+        Ok(GaloisKeys {
+            params: self.params.clone(),
+            keys,
+        })
+    }
+
+    /// Galois keys for the given slot rotations (left by `k`, negative: right) and, if
+    /// `conjugation`, for complex conjugation.
+    ///
+    /// # Errors
+    /// As [`SecretKey::galois_keys`].
+    pub fn rotation_keys(
+        &self,
+        steps: &[i64],
+        conjugation: bool,
+        rng: &mut impl CryptoRng,
+    ) -> Result<GaloisKeys> {
+        let mut els: Vec<usize> = steps
+            .iter()
+            .map(|&k| self.params.galois_element(k))
+            .collect();
+        if conjugation {
+            els.push(self.params.conjugation_element());
+        }
+        self.galois_keys(&els, rng)
+    }
+}
+
+/// `g^{-1} mod 2N` for odd `g`.
+pub(crate) fn inverse_mod_2n(g: usize, two_n: usize) -> usize {
+    // The group (Z/2NZ)^* has exponent dividing N/2 = two_n/4 (for N >= 4): g^{-1} = g^{N/2 - 1}.
+    let m = two_n as u64;
+    let mut e = (two_n / 4).max(2) as u64 - 1;
+    let (mut r, mut b) = (1u64, g as u64 % m);
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * b % m;
+        }
+        b = b * b % m;
+        e >>= 1;
+    }
+    debug_assert_eq!(r * g as u64 % m, 1);
+    r as usize
+}
+
+/// The public key `(b, a) = (-a s + e, a)` over `Q_L ∪ P`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublicKey {
+    pub(crate) params: Parameters,
+    pub(crate) b: Poly<Ntt>,
+    pub(crate) a: Poly<Ntt>,
+    pub(crate) seed: [u8; 32],
+}
+
+impl PublicKey {
+    /// The parameters the key belongs to.
+    pub fn params(&self) -> &Parameters {
+        &self.params
+    }
+}
+
+/// A hybrid key-switching key: one `(b_j, a_j)` pair over `Q_L ∪ P` per digit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SwitchingKey {
+    pub(crate) b: Vec<Poly<Ntt>>,
+    pub(crate) a: Vec<Poly<Ntt>>,
+    pub(crate) seeds: Vec<[u8; 32]>,
+}
+
+impl SwitchingKey {
+    /// Number of digits.
+    pub fn digits(&self) -> usize {
+        self.b.len()
+    }
+
+    /// Size in bytes of the seed-compressed serialization (without header).
+    pub fn compressed_bytes(&self) -> usize {
+        self.b
+            .iter()
+            .map(|b| b.data().len() * 8 + 32)
+            .sum::<usize>()
+            + 4
+    }
+}
+
+/// The relinearization key (switching from `s^2` to `s`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelinearizationKey {
+    pub(crate) params: Parameters,
+    pub(crate) key: SwitchingKey,
+}
+
+impl RelinearizationKey {
+    /// The underlying switching key.
+    pub fn switching_key(&self) -> &SwitchingKey {
+        &self.key
+    }
+}
+
+/// Galois keys for exactly the generated elements `g`. The key for `g` switches from `s` to
+/// `σ_g^{-1}(s)` (equivalently: `σ_g^{-1}` of the key from `σ_g(s)` to `s`), so that a rotation is
+/// `σ_g` applied after key switching the unrotated `c_1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GaloisKeys {
+    pub(crate) params: Parameters,
+    pub(crate) keys: BTreeMap<usize, SwitchingKey>,
+}
+
+impl GaloisKeys {
+    /// The key for Galois element `g`, if generated.
+    pub fn get(&self, g: usize) -> Option<&SwitchingKey> {
+        self.keys.get(&g)
+    }
+
+    /// The Galois elements present.
+    pub fn elements(&self) -> Vec<usize> {
+        self.keys.keys().copied().collect()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Merges other keys into these (same parameters).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for keys of other parameters.
+    pub fn extend(&mut self, other: GaloisKeys) -> Result<()> {
+        if self.params != other.params {
+            return Err(Error::InvalidArgument {
+                op: "GaloisKeys::extend",
+                reason: "keys belong to different parameters".into(),
+            });
+        }
+        self.keys.extend(other.keys);
+        Ok(())
+    }
+}

@@ -1,0 +1,433 @@
+//! Hybrid key switching (Han-Ki, CT-RSA 2020): digit decomposition with ModUp, the inner
+//! product with a switching key, and an exact ModDown. Galois keys are stored pre-rotated
+//! (see [`crate::keys::GaloisKeys`]), so rotations reuse one decomposition (hoisting) and apply
+//! the automorphism to the two output polynomials only.
+
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use hetal_math::{Context, Modulus, Ntt, Poly};
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::keys::SwitchingKey;
+use crate::params::Parameters;
+
+/// A pool of large `u64` buffers reused across key switches.
+///
+/// Key switching at `N = 2^16` allocates tens of megabytes per operation; fresh allocations of
+/// that size are `mmap`ed and page-faulted on every use, which cost ~25% of a rotation. Buffers
+/// given back are kept (up to [`POOL_MAX_BYTES`] in total) and handed out again.
+static POOL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
+
+/// Upper bound on the memory the buffer pool retains.
+pub const POOL_MAX_BYTES: usize = 1 << 30;
+
+/// A buffer of exactly `len` elements with unspecified contents.
+pub(crate) fn take_buffer(len: usize) -> Vec<u64> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let best = pool
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.capacity() >= len)
+        .min_by_key(|(_, v)| v.capacity())
+        .map(|(i, _)| i);
+    match best {
+        Some(i) => {
+            let mut v = pool.swap_remove(i);
+            drop(pool);
+            // Contents are overwritten by every caller; resizing only touches new elements.
+            v.resize(len, 0);
+            v
+        }
+        None => {
+            drop(pool);
+            vec![0u64; len]
+        }
+    }
+}
+
+/// Returns a buffer to the pool (dropped if the pool is full).
+pub(crate) fn give_buffer(v: Vec<u64>) {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let held: usize = pool.iter().map(|b| b.capacity() * 8).sum();
+    if held + v.capacity() * 8 <= POOL_MAX_BYTES {
+        pool.push(v);
+    }
+}
+
+/// Precomputed fast basis extension of one digit `D` of `Q_l` to the other primes of
+/// `Q_l ∪ P` (Halevi-Polyakov-Shoup conversion; exact modulo `D`, off by a small multiple of `D`
+/// elsewhere, which hybrid key switching tolerates).
+#[derive(Debug)]
+pub(crate) struct ModUpDigit {
+    digit: Range<usize>,
+    /// Target limb indices (in `Q_l ∪ P`) outside the digit.
+    others: Vec<usize>,
+    /// `[(D/q_i)^{-1}]_{q_i}` and Shoup constants.
+    d_hat_inv: Vec<(u64, u64)>,
+    /// `[D/q_i]_{t}`, row-major `[o * |D| + i]` for `t = others[o]`.
+    d_hat_mod_t: Vec<u64>,
+}
+
+impl ModUpDigit {
+    pub(crate) fn new(qp: &Context, digit: Range<usize>) -> Self {
+        let moduli = qp.moduli();
+        let src = &moduli[digit.clone()];
+        let alpha = src.len();
+        let prod_except = |m: &Modulus, skip: Option<usize>| {
+            src.iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != skip)
+                .fold(1u64, |acc, (_, qi)| m.mul(acc, m.reduce(qi.value())))
+        };
+        let d_hat_inv = src
+            .iter()
+            .enumerate()
+            .map(|(i, qi)| {
+                let v = qi.inv(prod_except(qi, Some(i))).expect("coprime primes");
+                (v, qi.shoup(v))
+            })
+            .collect();
+        let others: Vec<usize> = (0..moduli.len()).filter(|t| !digit.contains(t)).collect();
+        let mut d_hat_mod_t = vec![0u64; others.len() * alpha];
+        for (o, &t) in others.iter().enumerate() {
+            for i in 0..alpha {
+                d_hat_mod_t[o * alpha + i] = prod_except(&moduli[t], Some(i));
+            }
+        }
+        Self {
+            digit,
+            others,
+            d_hat_inv,
+            d_hat_mod_t,
+        }
+    }
+}
+
+/// A polynomial over `Q_level`, decomposed into digits and extended to `Q_level ∪ P`
+/// (one ModUp per digit). Computing it once and applying several keys is "hoisting".
+#[derive(Debug)]
+pub struct Decomposition {
+    pub(crate) level: usize,
+    /// Limb-major residues over `Q_level ∪ P` (NTT form), one buffer per digit.
+    pub(crate) digits: Vec<Vec<u64>>,
+}
+
+impl Drop for Decomposition {
+    fn drop(&mut self) {
+        for d in self.digits.drain(..) {
+            give_buffer(d);
+        }
+    }
+}
+
+impl Decomposition {
+    /// The level of the decomposed polynomial.
+    pub fn level(&self) -> usize {
+        self.level
+    }
+
+    /// Number of digits.
+    pub fn digit_count(&self) -> usize {
+        self.digits.len()
+    }
+}
+
+/// Decomposes `d` (NTT over `Q_level`) into the digits of `level` and extends each to
+/// `Q_level ∪ P`.
+pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Decomposition> {
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    let plans = qp.plans();
+    let moduli = qp.moduli();
+    let limbs = qp.num_limbs();
+    let tables = params.mod_up(level)?;
+    // Coefficient form of d, with y_i = [x_i (D/q_i)^{-1}]_{q_i} for the digit of each limb.
+    let mut y = take_buffer((level + 1) * n);
+    y.copy_from_slice(d.data());
+    y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
+        plans[i].inverse(yi);
+        let t = tables
+            .iter()
+            .find(|t| t.digit.contains(&i))
+            .expect("digits cover the level");
+        let (w, ws) = t.d_hat_inv[i - t.digit.start];
+        let m = &moduli[i];
+        for v in yi.iter_mut() {
+            *v = m.mul_shoup(*v, w, ws);
+        }
+    });
+    let digits: Vec<Vec<u64>> = tables
+        .par_iter()
+        .map(|t| {
+            let mut out = take_buffer(limbs * n);
+            let dr = t.digit.clone();
+            out[dr.start * n..dr.end * n].copy_from_slice(&d.data()[dr.start * n..dr.end * n]);
+            let alpha = dr.len();
+            let ys = &y[dr.start * n..dr.end * n];
+            let mut targets: Vec<(usize, &mut [u64])> = out
+                .chunks_mut(n)
+                .enumerate()
+                .filter(|(i, _)| !dr.contains(i))
+                .collect();
+            targets.par_iter_mut().for_each(|(tgt, dst)| {
+                let o = t.others.iter().position(|x| x == tgt).expect("target");
+                let row = &t.d_hat_mod_t[o * alpha..(o + 1) * alpha];
+                let m = &moduli[*tgt];
+                for (c, v) in dst.iter_mut().enumerate() {
+                    let mut acc = 0u128;
+                    for i in 0..alpha {
+                        acc += ys[i * n + c] as u128 * row[i] as u128;
+                    }
+                    *v = m.reduce_u128(acc);
+                }
+                plans[*tgt].forward(dst);
+            });
+            out
+        })
+        .collect();
+    give_buffer(y);
+    Ok(Decomposition { level, digits })
+}
+
+const BLOCK: usize = 256;
+
+/// `ModDown(Σ_j u_j · (b_j, a_j))` over `Q_level`, all digits accumulated in `u128` and
+/// reduced once.
+pub(crate) fn key_switch(
+    params: &Parameters,
+    dec: &Decomposition,
+    key: &SwitchingKey,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let (out0, out1) = inner_product(params, dec, key)?;
+    let r = mod_down_pair(params, dec.level, &out0, &out1);
+    give_buffer(out0);
+    give_buffer(out1);
+    r
+}
+
+/// ModDown of two limb-major buffers over `Q_level ∪ P` (NTT form) to `Q_level`.
+pub(crate) fn mod_down_pair(
+    params: &Parameters,
+    level: usize,
+    x0: &[u64],
+    x1: &[u64],
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let qp = params.qp_context(level)?;
+    let down = params.mod_down(level)?;
+    let q = params.q_context(level)?;
+    let (r0, r1) = rayon::join(|| down.apply(&qp, &q, x0), || down.apply(&qp, &q, x1));
+    Ok((r0?, r1?))
+}
+
+/// `Σ_j u_j · (b_j, a_j)` over `Q_level ∪ P` (NTT form, pooled buffers), before ModDown.
+pub(crate) fn inner_product(
+    params: &Parameters,
+    dec: &Decomposition,
+    key: &SwitchingKey,
+) -> Result<(Vec<u64>, Vec<u64>)> {
+    let level = dec.level;
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    let big_l = params.max_level();
+    let limbs = qp.num_limbs();
+    debug_assert!(dec.digits.len() <= key.b.len());
+    let mut out0 = take_buffer(limbs * n);
+    let mut out1 = take_buffer(limbs * n);
+    let moduli = qp.moduli();
+    out0.par_chunks_mut(n)
+        .zip(out1.par_chunks_mut(n))
+        .enumerate()
+        .for_each(|(t, (o0, o1))| {
+            let m = &moduli[t];
+            let kt = if t <= level {
+                t
+            } else {
+                t - (level + 1) + big_l + 1
+            };
+            let mut acc0 = [0u128; BLOCK];
+            let mut acc1 = [0u128; BLOCK];
+            for start in (0..n).step_by(BLOCK) {
+                let len = BLOCK.min(n - start);
+                acc0[..len].fill(0);
+                acc1[..len].fill(0);
+                for (j, u) in dec.digits.iter().enumerate() {
+                    let u = &u[t * n..(t + 1) * n];
+                    let kb = &key.b[j].data()[kt * n + start..kt * n + start + len];
+                    let ka = &key.a[j].data()[kt * n + start..kt * n + start + len];
+                    let u = &u[start..start + len];
+                    for i in 0..len {
+                        let x = u[i] as u128;
+                        acc0[i] += x * kb[i] as u128;
+                        acc1[i] += x * ka[i] as u128;
+                    }
+                    // Products are below 2^122: reduce every 32 digits to stay below 2^128.
+                    if j % 32 == 31 {
+                        for i in 0..len {
+                            acc0[i] = m.reduce_u128(acc0[i]) as u128;
+                            acc1[i] = m.reduce_u128(acc1[i]) as u128;
+                        }
+                    }
+                }
+                for i in 0..len {
+                    o0[start + i] = m.reduce_u128(acc0[i]);
+                    o1[start + i] = m.reduce_u128(acc1[i]);
+                }
+            }
+        });
+    Ok((out0, out1))
+}
+
+/// Exact ModDown from `Q_l ∪ P` to `Q_l`: `round(x / P)` with the centered representative of
+/// `x mod P`, recovered with the floating-point overflow correction of Halevi-Polyakov-Shoup
+/// (CT-RSA 2019, Sec. 2.2).
+///
+/// The fast (approximate) conversion leaves `round(x/P) - e` with `0 <= e < |P|`: a biased
+/// error whose mean, multiplied by the secret, concentrates in the slots near `ζ = 1`
+/// (the all-ones polynomial evaluates to `~2N/π` there) and costs several bits of precision
+/// at `N = 2^16`. The exact version leaves only the rounding error of `1/2`.
+#[derive(Debug)]
+pub(crate) struct ModDownExact {
+    q_len: usize,
+    p: Vec<Modulus>,
+    /// `1 / p_i`.
+    p_inv_f64: Vec<f64>,
+    /// `[(P/p_i)^{-1}]_{p_i}` and its Shoup constant.
+    p_hat_inv: Vec<(u64, u64)>,
+    /// `[P/p_i]_{q_j}`, row-major `[j * k + i]`.
+    p_hat_mod_q: Vec<u64>,
+    /// `[P]_{q_j}`.
+    p_mod_q: Vec<u64>,
+    /// `[P^{-1}]_{q_j}` and its Shoup constant.
+    p_inv_mod_q: Vec<(u64, u64)>,
+}
+
+impl ModDownExact {
+    pub(crate) fn new(qp: &Context, q_len: usize) -> Self {
+        let moduli = qp.moduli();
+        let (q, p) = moduli.split_at(q_len);
+        let k = p.len();
+        let prod_except = |m: &Modulus, skip: Option<usize>| {
+            p.iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != skip)
+                .fold(1u64, |acc, (_, pi)| m.mul(acc, m.reduce(pi.value())))
+        };
+        let p_hat_inv = p
+            .iter()
+            .enumerate()
+            .map(|(i, pi)| {
+                let v = pi.inv(prod_except(pi, Some(i))).expect("coprime primes");
+                (v, pi.shoup(v))
+            })
+            .collect();
+        let mut p_hat_mod_q = vec![0u64; q_len * k];
+        let mut p_mod_q = Vec::with_capacity(q_len);
+        let mut p_inv_mod_q = Vec::with_capacity(q_len);
+        for (j, qj) in q.iter().enumerate() {
+            for i in 0..k {
+                p_hat_mod_q[j * k + i] = prod_except(qj, Some(i));
+            }
+            let pm = prod_except(qj, None);
+            p_mod_q.push(pm);
+            let inv = qj.inv(pm).expect("coprime primes");
+            p_inv_mod_q.push((inv, qj.shoup(inv)));
+        }
+        Self {
+            q_len,
+            p: p.to_vec(),
+            p_inv_f64: p.iter().map(|m| 1.0 / m.value() as f64).collect(),
+            p_hat_inv,
+            p_hat_mod_q,
+            p_mod_q,
+            p_inv_mod_q,
+        }
+    }
+
+    /// `data`: limb-major residues over `qp` in NTT form; output over `q` (NTT form).
+    pub(crate) fn apply(
+        &self,
+        qp: &Arc<Context>,
+        q: &Arc<Context>,
+        data: &[u64],
+    ) -> Result<Poly<Ntt>> {
+        let n = qp.n();
+        let k = self.p.len();
+        let plans = qp.plans();
+        // y_i = [x_i (P/p_i)^{-1}]_{p_i} in coefficient form.
+        let mut y = take_buffer(k * n);
+        y.copy_from_slice(&data[self.q_len * n..]);
+        y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
+            plans[self.q_len + i].inverse(yi);
+            let (w, ws) = self.p_hat_inv[i];
+            let m = &self.p[i];
+            for v in yi.iter_mut() {
+                *v = m.mul_shoup(*v, w, ws);
+            }
+        });
+        // v = round(Σ y_i / p_i): the multiple of P to subtract for the centered remainder.
+        let mut v = take_buffer(n);
+        for (c, vc) in v.iter_mut().enumerate() {
+            let mut s = 0.0f64;
+            for i in 0..k {
+                s += y[i * n + c] as f64 * self.p_inv_f64[i];
+            }
+            *vc = s.round() as u64;
+        }
+        let q_moduli = q.moduli();
+        let mut out = take_buffer(self.q_len * n);
+        out.copy_from_slice(&data[..self.q_len * n]);
+        out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
+            let m = &q_moduli[j];
+            let row = &self.p_hat_mod_q[j * k..(j + 1) * k];
+            let pm = self.p_mod_q[j];
+            let mut conv = take_buffer(n);
+            for (c, dst) in conv.iter_mut().enumerate() {
+                let mut acc = 0u128;
+                for i in 0..k {
+                    acc += y[i * n + c] as u128 * row[i] as u128;
+                }
+                acc += (m.value() - pm) as u128 * v[c] as u128;
+                *dst = m.reduce_u128(acc);
+            }
+            plans[j].forward(&mut conv);
+            let (w, ws) = self.p_inv_mod_q[j];
+            for (x, &cv) in oj.iter_mut().zip(&conv) {
+                *x = m.mul_shoup(m.sub(*x, cv), w, ws);
+            }
+            give_buffer(conv);
+        });
+        give_buffer(y);
+        give_buffer(v);
+        Ok(Poly::from_limbs(q, out)?)
+    }
+}
+
+/// `acc += σ(x)` limb by limb for limb-major NTT-form buffers over `moduli`, where `σ` is the
+/// NTT-domain index permutation `perm`.
+pub(crate) fn add_permuted(acc: &mut [u64], x: &[u64], perm: &[u32], moduli: &[Modulus]) {
+    let n = perm.len();
+    acc.par_chunks_mut(n)
+        .zip(x.par_chunks(n))
+        .zip(moduli.par_iter())
+        .for_each(|((a, src), m)| {
+            for (d, &p) in a.iter_mut().zip(perm) {
+                *d = m.add(*d, src[p as usize]);
+            }
+        });
+}
+
+/// `a(X^g)` in NTT form through the cached index permutation, into a pooled buffer.
+pub(crate) fn automorphism_ntt(a: &Poly<Ntt>, perm: &[u32]) -> Result<Poly<Ntt>> {
+    let n = a.n();
+    let mut out = take_buffer(a.data().len());
+    out.par_chunks_mut(n)
+        .zip(a.data().par_chunks(n))
+        .for_each(|(dst, src)| {
+            for (d, &p) in dst.iter_mut().zip(perm) {
+                *d = src[p as usize];
+            }
+        });
+    Ok(Poly::from_limbs(a.context(), out)?)
+}
