@@ -22,6 +22,7 @@ pub mod error;
 pub mod evaluator;
 pub mod keys;
 pub mod keyswitch;
+pub mod lintrans;
 pub mod params;
 pub mod plaintext;
 pub mod security;
