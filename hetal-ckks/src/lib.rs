@@ -14,6 +14,7 @@
 //! * [`serialization`]: a compact, versioned, validated binary format (and serde).
 
 pub mod backend;
+pub mod bootstrap;
 pub mod ciphertext;
 pub mod ckks_backend;
 pub mod encoding;

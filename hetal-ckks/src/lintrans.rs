@@ -523,13 +523,7 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
         Ok(encoded)
     }
 
-    /// `M·ct` without the final rescale: the result has scale `scale(ct)·Δ_level` (pending its
-    /// rescale), so several transforms of the same input level can be summed before one rescale.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] if the backend's slot count differs from the dimension;
-    /// backend errors (missing keys, an unrelinearized input).
-    pub fn evaluate_no_rescale(&self, backend: &B, ct: &B::Ct) -> Result<B::Ct> {
+    fn check_dim(&self, backend: &B) -> Result<()> {
         let t = &self.transform;
         if backend.slots() != t.dim() {
             return Err(Error::InvalidArgument {
@@ -541,25 +535,26 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
                 ),
             });
         }
-        let level = backend.level(ct);
+        Ok(())
+    }
+
+    /// The BSGS sum given the baby-step rotations of the input (`rotated(i)` is `Rot(ct, i)`).
+    fn sum_giant_steps<'c>(
+        &self,
+        backend: &B,
+        level: usize,
+        rotated: impl Fn(usize) -> &'c B::Ct,
+    ) -> Result<B::Ct>
+    where
+        B::Ct: 'c,
+    {
+        let t = &self.transform;
         let encoded = self.encodings(backend, level)?;
-        // Hoisted baby steps: one decomposition for all non-zero rotations.
-        let nonzero: Vec<i32> = t.baby_rotations();
-        let rotated = backend.rotate_hoisted(ct, &nonzero)?;
-        let mut babies: Vec<&B::Ct> = Vec::with_capacity(t.baby_steps.len());
-        let mut it = rotated.iter();
-        for &b in &t.baby_steps {
-            if b == 0 {
-                babies.push(ct);
-            } else {
-                babies.push(it.next().expect("one hoisted rotation per baby step"));
-            }
-        }
         let mut acc: Option<B::Ct> = None;
         for (rotation, terms) in encoded.iter() {
             let mut inner: Option<B::Ct> = None;
             for (baby, pt) in terms {
-                let prod = backend.mul_plain(babies[*baby], pt)?;
+                let prod = backend.mul_plain(rotated(t.baby_steps[*baby]), pt)?;
                 inner = Some(match inner {
                     None => prod,
                     Some(s) => backend.add(&s, &prod)?,
@@ -577,6 +572,51 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
             });
         }
         Ok(acc.expect("a transform has at least one diagonal"))
+    }
+
+    /// `M·ct` without the final rescale: the result has scale `scale(ct)·Δ_level` (pending its
+    /// rescale), so several transforms of the same input level can be summed before one rescale.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the backend's slot count differs from the dimension;
+    /// backend errors (missing keys, an unrelinearized input).
+    pub fn evaluate_no_rescale(&self, backend: &B, ct: &B::Ct) -> Result<B::Ct> {
+        Ok(Self::evaluate_shared_no_rescale(&[self], backend, ct)?
+            .pop()
+            .expect("one plan, one output"))
+    }
+
+    /// Several transforms of the **same** ciphertext, sharing one hoisted call for the union of
+    /// their baby-step rotations; each output is pending its rescale (see
+    /// [`evaluate_no_rescale`](Self::evaluate_no_rescale)).
+    ///
+    /// # Errors
+    /// As [`evaluate_no_rescale`](Self::evaluate_no_rescale).
+    pub fn evaluate_shared_no_rescale(
+        plans: &[&Self],
+        backend: &B,
+        ct: &B::Ct,
+    ) -> Result<Vec<B::Ct>> {
+        for p in plans {
+            p.check_dim(backend)?;
+        }
+        let level = backend.level(ct);
+        let mut steps: Vec<usize> = plans
+            .iter()
+            .flat_map(|p| p.transform.baby_steps.iter().copied())
+            .filter(|&i| i != 0)
+            .collect();
+        steps.sort_unstable();
+        steps.dedup();
+        let as_i32: Vec<i32> = steps.iter().map(|&i| i as i32).collect();
+        // Hoisted baby steps: one decomposition for all non-zero rotations.
+        let rotated = backend.rotate_hoisted(ct, &as_i32)?;
+        let by_step: HashMap<usize, &B::Ct> = steps.iter().copied().zip(rotated.iter()).collect();
+        let lookup = |i: usize| if i == 0 { ct } else { by_step[&i] };
+        plans
+            .iter()
+            .map(|p| p.sum_giant_steps(backend, level, lookup))
+            .collect()
     }
 
     /// `M·ct`, rescaled: one level consumed; a canonical input gives a canonical output.
