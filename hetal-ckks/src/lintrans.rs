@@ -135,7 +135,11 @@ impl Diagonals {
         if diag.len() != self.dim {
             return Err(Error::InvalidArgument {
                 op: "Diagonals::set",
-                reason: format!("diagonal of length {} for dimension {}", diag.len(), self.dim),
+                reason: format!(
+                    "diagonal of length {} for dimension {}",
+                    diag.len(),
+                    self.dim
+                ),
             });
         }
         self.diags.insert(k % self.dim, diag);
@@ -317,8 +321,11 @@ impl LinearTransform {
         };
         let (babies, giants_used) = split_counts(&offsets, g);
         let baby_steps: Vec<usize> = babies.into_iter().collect();
-        let baby_index: HashMap<usize, usize> =
-            baby_steps.iter().enumerate().map(|(i, &b)| (b, i)).collect();
+        let baby_index: HashMap<usize, usize> = baby_steps
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| (b, i))
+            .collect();
         let mut giants = Vec::with_capacity(giants_used.len());
         for &j in &giants_used {
             let rotation = g * j;
@@ -659,9 +666,10 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
+    type Pairs = Vec<(f64, f64)>;
+
     /// `(log n, offsets, diagonal entries, vector, giant-step choice)`.
-    fn case() -> impl Strategy<Value = (usize, Vec<usize>, Vec<(f64, f64)>, Vec<(f64, f64)>, u8)>
-    {
+    fn case() -> impl Strategy<Value = (usize, Vec<usize>, Pairs, Pairs, u8)> {
         (6usize..=9).prop_flat_map(|log_n| {
             let n = 1usize << log_n;
             (

@@ -57,7 +57,10 @@ fn c(re: f64, im: f64) -> Complex64 {
 /// If the length is not a power of two.
 pub fn bit_reverse<T>(v: &mut [T]) {
     let n = v.len();
-    assert!(n.is_power_of_two(), "bit reversal of a non-power-of-two length");
+    assert!(
+        n.is_power_of_two(),
+        "bit reversal of a non-power-of-two length"
+    );
     if n <= 2 {
         return;
     }
@@ -158,10 +161,7 @@ pub fn merge_stages(stages: &[Diagonals], groups: &[usize]) -> Result<Vec<Diagon
     if groups.contains(&0) || groups.iter().sum::<usize>() != stages.len() {
         return Err(Error::InvalidArgument {
             op: "merge_stages",
-            reason: format!(
-                "groups {groups:?} do not partition {} stages",
-                stages.len()
-            ),
+            reason: format!("groups {groups:?} do not partition {} stages", stages.len()),
         });
     }
     let mut out = Vec::with_capacity(groups.len());
@@ -251,7 +251,10 @@ impl DftConfig {
             ));
         }
         if !(self.scaling.is_finite() && self.scaling != 0.0) {
-            return bad(format!("scaling {} must be finite and non-zero", self.scaling));
+            return bad(format!(
+                "scaling {} must be finite and non-zero",
+                self.scaling
+            ));
         }
         Ok(())
     }
@@ -735,7 +738,9 @@ mod tests {
         let t = enc.encode_f64(z, scale).unwrap();
         let (gap, half) = (enc.gap(), enc.n() / 2);
         let mut re: Vec<f64> = (0..enc.slots()).map(|i| t[i * gap] / scale).collect();
-        let mut im: Vec<f64> = (0..enc.slots()).map(|i| t[half + i * gap] / scale).collect();
+        let mut im: Vec<f64> = (0..enc.slots())
+            .map(|i| t[half + i * gap] / scale)
+            .collect();
         bit_reverse(&mut re);
         bit_reverse(&mut im);
         (re, im)
@@ -745,12 +750,22 @@ mod tests {
         v.iter().map(|&x| c(x, 0.0)).collect()
     }
 
-    fn round_trip(log_n: u32, log_slots: u32, c2s_levels: usize, s2c_levels: usize, packing: DftPacking) {
+    fn round_trip(
+        log_n: u32,
+        log_slots: u32,
+        c2s_levels: usize,
+        s2c_levels: usize,
+        packing: DftPacking,
+    ) {
         let n = 1usize << log_slots;
         let enc = Encoder::new(log_n, log_slots).unwrap();
         let scaling = 0.37;
-        let c2s_cfg = DftConfig::new(log_slots, c2s_levels, packing).unwrap().with_scaling(scaling);
-        let s2c_cfg = DftConfig::new(log_slots, s2c_levels, packing).unwrap().with_scaling(1.0 / scaling);
+        let c2s_cfg = DftConfig::new(log_slots, c2s_levels, packing)
+            .unwrap()
+            .with_scaling(scaling);
+        let s2c_cfg = DftConfig::new(log_slots, s2c_levels, packing)
+            .unwrap()
+            .with_scaling(1.0 / scaling);
         let c2s = CoeffsToSlots::<PlainBackend>::new(c2s_cfg.clone()).unwrap();
         let s2c = SlotsToCoeffs::<PlainBackend>::new(s2c_cfg).unwrap();
         assert_eq!(c2s.depth(), c2s_levels);
@@ -814,7 +829,9 @@ mod tests {
         let log_slots = 5;
         let n = 1 << log_slots;
         let enc = Encoder::new(log_slots + 1, log_slots).unwrap();
-        let cfg = DftConfig::new(log_slots, 3, DftPacking::TwoCiphertexts).unwrap().with_scaling(2.0);
+        let cfg = DftConfig::new(log_slots, 3, DftPacking::TwoCiphertexts)
+            .unwrap()
+            .with_scaling(2.0);
         let c2s = CoeffsToSlots::<PlainBackend>::new(cfg).unwrap();
         let mats = c2s.matrices();
         let mut chain: Vec<Diagonals> = mats[..2].iter().map(|m| m[0].clone()).collect();
@@ -855,7 +872,10 @@ mod tests {
         let s2c = SlotsToCoeffs::<PlainBackend>::new(cfg).unwrap();
         let backend = PlainBackend::new(8, ScaleChain::uniform(3, 40.0));
         let ct = backend.encrypt(&[c(1.0, 0.0)], 1).unwrap();
-        assert!(matches!(c2s.evaluate(&backend, &ct), Err(Error::LevelExhausted { .. })));
+        assert!(matches!(
+            c2s.evaluate(&backend, &ct),
+            Err(Error::LevelExhausted { .. })
+        ));
         let ct = backend.encrypt(&[c(1.0, 0.0)], 3).unwrap();
         assert!(s2c.evaluate(&backend, &SlotParts::Packed(ct)).is_err());
     }

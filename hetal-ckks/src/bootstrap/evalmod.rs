@@ -143,7 +143,9 @@ impl EvalModConfig {
         if self.degree == 0 {
             return bad("the cosine interpolant needs a positive degree".into());
         }
-        if self.arcsine_degree != 0 && (self.arcsine_degree < 3 || self.arcsine_degree % 2 == 0) {
+        if self.arcsine_degree != 0
+            && (self.arcsine_degree < 3 || self.arcsine_degree.is_multiple_of(2))
+        {
             return bad(format!(
                 "arcsine degree {} must be 0 or odd and >= 3",
                 self.arcsine_degree
@@ -156,7 +158,10 @@ impl EvalModConfig {
             ));
         }
         if self.double_angles > 16 {
-            return bad(format!("{} double angles is unreasonable", self.double_angles));
+            return bad(format!(
+                "{} double angles is unreasonable",
+                self.double_angles
+            ));
         }
         Ok(())
     }
@@ -193,7 +198,7 @@ pub fn arcsine_taylor(degree: usize) -> Vec<f64> {
     // a_{2k+1} = (2k)! / (4^k (k!)² (2k+1)); ratio of consecutive central binomial terms.
     let mut central = 1.0; // (2k)! / (4^k (k!)^2)
     let mut k = 0usize;
-    while 2 * k + 1 <= degree {
+    while 2 * k < degree {
         coeffs[2 * k + 1] = central / (2 * k + 1) as f64;
         central *= (2 * k + 1) as f64 / (2 * k + 2) as f64;
         k += 1;
@@ -342,7 +347,11 @@ mod tests {
         let fit = EvalModFit::new(EvalModConfig::n16qp1546h192h32()).unwrap();
         let r = fit.error_report(257);
         // The interpolant of cos(2π(x - 1/4)/8) on [-16, 16] is accurate to ~1e-9 or better.
-        assert!(r.cosine_fit_error < 1e-8, "cosine fit {:e}", r.cosine_fit_error);
+        assert!(
+            r.cosine_fit_error < 1e-8,
+            "cosine fit {:e}",
+            r.cosine_fit_error
+        );
         // The error is dominated by the sine itself: (2π)² ε³ / 6 ≈ 3.9e-7 at ε = 2^-8.
         let intrinsic = (2.0 * PI).powi(2) * (2f64.powi(-8)).powi(3) / 6.0;
         assert!((r.intrinsic_error / intrinsic - 1.0).abs() < 1e-3);
