@@ -879,4 +879,64 @@ mod tests {
         let ct = backend.encrypt(&[c(1.0, 0.0)], 3).unwrap();
         assert!(s2c.evaluate(&backend, &SlotParts::Packed(ct)).is_err());
     }
+
+    #[test]
+    fn counts_hoisting_and_noise() {
+        use crate::backend::{CountingBackend, NoiseModel};
+        let log_slots = 8;
+        let n = 1usize << log_slots;
+        let cfg = DftConfig::new(log_slots, 3, DftPacking::TwoCiphertexts).unwrap();
+        let c2s = CoeffsToSlots::<CountingBackend<PlainBackend>>::new(cfg.clone()).unwrap();
+        let backend = CountingBackend::new(PlainBackend::new(n, ScaleChain::uniform(4, 40.0)));
+        let z = random_values(n, 99);
+        let ct = backend.inner().encrypt(&z, 4).unwrap();
+        c2s.evaluate(&backend, &ct).unwrap();
+        let counts = backend.counts();
+        assert_eq!(counts.conjugations, 2);
+        assert_eq!(counts.rescales, 2 + 2);
+        let C2sLast::Two { real, imag } = &c2s.last else {
+            panic!("two-ciphertext packing")
+        };
+        let mut babies = real.transform().baby_rotations();
+        babies.extend(imag.transform().baby_rotations());
+        babies.sort_unstable();
+        babies.dedup();
+        let expected: usize = c2s
+            .head
+            .iter()
+            .map(|p| p.transform().rotation_count())
+            .sum::<usize>()
+            + babies.len()
+            + real.transform().giant_rotations().len()
+            + imag.transform().giant_rotations().len();
+        assert_eq!(counts.rotations as usize, expected);
+        // One hoisted decomposition per level (the two branches of the last level share theirs),
+        // plus one per giant-step rotation and per conjugation.
+        let giants: usize = c2s
+            .head
+            .iter()
+            .map(|p| p.transform().giant_rotations().len())
+            .sum::<usize>()
+            + real.transform().giant_rotations().len()
+            + imag.transform().giant_rotations().len();
+        assert_eq!(counts.decompositions as usize, 3 + giants + 2);
+
+        // With simulated CKKS noise (1e-8 per operation) the round trip stays accurate.
+        let noisy = PlainBackend::new(n, ScaleChain::uniform(6, 40.0)).with_noise(NoiseModel {
+            per_operation: 1e-8,
+            bootstrap: 0.0,
+            seed: 5,
+        });
+        let c2s = CoeffsToSlots::<PlainBackend>::new(cfg).unwrap();
+        let s2c = SlotsToCoeffs::<PlainBackend>::new(
+            DftConfig::new(log_slots, 2, DftPacking::TwoCiphertexts).unwrap(),
+        )
+        .unwrap();
+        let ct = noisy.encrypt(&z, 6).unwrap();
+        let out = s2c
+            .evaluate(&noisy, &c2s.evaluate(&noisy, &ct).unwrap())
+            .unwrap();
+        let err = max_err(&noisy.decrypt(&out).unwrap(), &z);
+        assert!(err > 0.0 && err < 1e-5, "error {err:e}");
+    }
 }
