@@ -816,6 +816,23 @@ mod tests {
     }
 
     #[test]
+    fn full_slots_n16() {
+        // The N = 2^16, 2^15-slot shape of the 128-bit presets: 4 + 3 levels.
+        round_trip(16, 15, 4, 3, DftPacking::TwoCiphertexts);
+        let c2s = CoeffsToSlots::<PlainBackend>::new(
+            DftConfig::new(15, 4, DftPacking::TwoCiphertexts).unwrap(),
+        )
+        .unwrap();
+        // Merging 4 stages gives at most 2^5 - 1 diagonals per level.
+        for level in c2s.matrices() {
+            for d in level {
+                assert!(d.len() <= 31, "{} diagonals", d.len());
+            }
+        }
+        assert!(c2s.rotation_steps().len() < 64);
+    }
+
+    #[test]
     fn sparse_slots() {
         // n < N/2: packed in 2n slots, and unpacked.
         round_trip(10, 6, 3, 2, DftPacking::Packed);
