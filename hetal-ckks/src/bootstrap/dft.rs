@@ -40,7 +40,10 @@
 //!   first factor and returns the replicated `[z, z]`.
 //!
 //! The sparse-slot SubSum (the trace that clears the coefficients outside the subring after
-//! ModRaise) acts on the ring, not on slots, and is not part of this module.
+//! ModRaise) acts on the ring, not on slots, and is not part of this module; it multiplies the
+//! coefficients by `N/(2n)`, whose inverse belongs in the CoeffsToSlots
+//! [`scaling`](DftConfig::scaling) together with the EvalMod pre-factor
+//! ([`super::evalmod::EvalModConfig::c2s_prefactor`]).
 
 use crate::backend::{Complex64, SlotBackend};
 use crate::lintrans::{BsgsConfig, Diagonals, LinearTransform, LinearTransformPlan};
