@@ -6,6 +6,8 @@
 //! ([`ckks_backend::CkksBackend`], with [`ckks_backend::CkksClient`] holding the secret key).
 //!
 //! The scheme:
+//! [`backend::PlainBackend`], on [`backend::CountingBackend`] for cost models, and on CKKS.
+//!
 //! * [`params`]: the parameter literal, validation against the 128-bit security table
 //!   ([`security`]), presets, and the canonical scale of every level;
 //! * [`encoding`]: the canonical embedding (special FFT, sparse packing);
@@ -16,6 +18,7 @@
 //! * [`serialization`]: a compact, versioned, validated binary format (and serde).
 
 pub mod backend;
+pub mod bootstrap;
 pub mod ciphertext;
 pub mod ckks_backend;
 pub mod encoding;
@@ -24,6 +27,7 @@ mod error;
 pub mod evaluator;
 pub mod keys;
 pub mod keyswitch;
+pub mod lintrans;
 pub mod params;
 pub mod plaintext;
 pub mod security;

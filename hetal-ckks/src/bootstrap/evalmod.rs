@@ -1,0 +1,414 @@
+//! EvalMod fitting (pure `f64`, no homomorphic evaluation): the scaled cosine, its
+//! double-angle steps, the optional arcsine correction, and the achieved error.
+//!
+//! After ModRaise and CoeffsToSlots every slot holds `x = t/q_0 = I + ε` where `I` is an
+//! integer with `|I| < K` and `ε = Δ·m/q_0` is the message, small compared to 1
+//! (`|ε| <= 2^{-log_message_ratio}`). EvalMod must return `ε = x mod 1` (centered). The classic
+//! approximation (Cheon et al. 2018, Han–Ki 2020, Bossuat et al. 2021; Lattigo's `EvalMod`) is
+//!
+//! ```text
+//! x mod 1 ≈ (1/2π) sin(2π x) = (1/2π) cos(2π (x - 1/4))
+//!   cos(2π (x - 1/4)) = D^r( cos(2π (x - 1/4) / 2^r) ),   D(c) = 2c² - 1   (r double angles)
+//! ```
+//!
+//! where the inner cosine, whose argument stays small, is interpolated by a Chebyshev
+//! polynomial of modest degree on `[-K, K]`. The sine itself differs from `x mod 1` by
+//! `≈ (2π)² ε³ / 6`; the optional **arcsine** correction `(1/2π) arcsin(2π y)` (a Taylor
+//! polynomial, odd degree) removes most of that.
+//!
+//! [`EvalModFit`] computes the Chebyshev coefficients (for the polynomial evaluator to
+//! evaluate), simulates the whole chain in `f64` ([`EvalModFit::eval`]), and reports the
+//! achieved error against the centered `x mod 1` near the integers of `(-K, K)`
+//! ([`EvalModFit::error_report`]). The pre- and post-factors that map coefficient values into the
+//! interpolation interval and back are [`EvalModConfig::c2s_prefactor`] and
+//! [`EvalModConfig::s2c_postfactor`] (folded into the DFT matrices by [`super::dft`]).
+
+use crate::{Error, Result};
+use std::f64::consts::PI;
+
+/// A polynomial in the Chebyshev basis on `[a, b]`:
+/// `p(x) = Σ_k coeffs[k] · T_k((2x - a - b) / (b - a))`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChebyshevSeries {
+    /// Coefficients, `T_0` first.
+    pub coeffs: Vec<f64>,
+    /// Left end of the interval.
+    pub a: f64,
+    /// Right end of the interval.
+    pub b: f64,
+}
+
+impl ChebyshevSeries {
+    /// Interpolates `f` at the `degree + 1` Chebyshev nodes of the first kind on `[a, b]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `a < b` (both finite).
+    pub fn interpolate(f: impl Fn(f64) -> f64, degree: usize, a: f64, b: f64) -> Result<Self> {
+        if !(a.is_finite() && b.is_finite() && a < b) {
+            return Err(Error::InvalidArgument {
+                op: "ChebyshevSeries::interpolate",
+                reason: format!("interval [{a}, {b}] is empty or not finite"),
+            });
+        }
+        let m = degree + 1;
+        let nodes: Vec<f64> = (0..m)
+            .map(|j| (PI * (j as f64 + 0.5) / m as f64).cos())
+            .collect();
+        let values: Vec<f64> = nodes
+            .iter()
+            .map(|&t| f(0.5 * (b - a) * t + 0.5 * (a + b)))
+            .collect();
+        let coeffs = (0..m)
+            .map(|k| {
+                let s: f64 = (0..m)
+                    .map(|j| values[j] * (PI * k as f64 * (j as f64 + 0.5) / m as f64).cos())
+                    .sum();
+                let w = if k == 0 { 1.0 } else { 2.0 };
+                w * s / m as f64
+            })
+            .collect();
+        Ok(Self { coeffs, a, b })
+    }
+
+    /// The degree (number of coefficients minus one).
+    pub fn degree(&self) -> usize {
+        self.coeffs.len().saturating_sub(1)
+    }
+
+    /// Evaluates `p(x)` with Clenshaw's recurrence.
+    pub fn eval(&self, x: f64) -> f64 {
+        let t = (2.0 * x - self.a - self.b) / (self.b - self.a);
+        let (mut b1, mut b2) = (0.0, 0.0);
+        for &c in self.coeffs.iter().skip(1).rev() {
+            let b0 = 2.0 * t * b1 - b2 + c;
+            b2 = b1;
+            b1 = b0;
+        }
+        t * b1 - b2 + self.coeffs.first().copied().unwrap_or(0.0)
+    }
+}
+
+/// The parameters of EvalMod.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalModConfig {
+    /// The interval `[-K, K]` of `x = t/q_0` (bounded by the secret's Hamming weight).
+    pub k: f64,
+    /// Degree of the Chebyshev interpolant of the inner cosine.
+    pub degree: usize,
+    /// Number `r` of double-angle steps.
+    pub double_angles: u32,
+    /// Degree of the arcsine Taylor correction (odd, `>= 3`), or 0 for none.
+    pub arcsine_degree: usize,
+    /// `log2(q_0 / |m|_max)`: messages satisfy `|ε| <= 2^{-log_message_ratio}`.
+    pub log_message_ratio: f64,
+}
+
+impl EvalModConfig {
+    /// The EvalMod of Lattigo's `N16QP1546H192H32` bootstrapping preset: `K = 16`, a degree-30
+    /// cosine interpolant, 3 double angles, no arcsine, message ratio `2^8`.
+    pub fn n16qp1546h192h32() -> Self {
+        Self {
+            k: 16.0,
+            degree: 30,
+            double_angles: 3,
+            arcsine_degree: 0,
+            log_message_ratio: 8.0,
+        }
+    }
+
+    /// The real factor CoeffsToSlots folds in so that `x = t/q_0` (coefficients read at scale
+    /// `scale`) lands in the interpolation interval as `x/K ∈ [-1, 1]`: `scale / (q_0·K)`.
+    /// `x/K` is exactly the variable of the Chebyshev basis of [`EvalModFit::cosine`]
+    /// (`T_1 = x/K`), so the polynomial evaluation needs no affine map of its own.
+    pub fn c2s_prefactor(&self, scale: f64, q0: f64) -> f64 {
+        scale / (q0 * self.k)
+    }
+
+    /// The real factor SlotsToCoeffs folds in to turn EvalMod's output `ε = Δ·m/q_0` back into
+    /// the message at scale `scale`: `q_0 / scale`.
+    pub fn s2c_postfactor(&self, scale: f64, q0: f64) -> f64 {
+        q0 / scale
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |reason: String| {
+            Err(Error::InvalidArgument {
+                op: "EvalModConfig",
+                reason,
+            })
+        };
+        if !(self.k.is_finite() && self.k >= 1.0) {
+            return bad(format!("K = {} must be at least 1", self.k));
+        }
+        if self.degree == 0 {
+            return bad("the cosine interpolant needs a positive degree".into());
+        }
+        if self.arcsine_degree != 0
+            && (self.arcsine_degree < 3 || self.arcsine_degree.is_multiple_of(2))
+        {
+            return bad(format!(
+                "arcsine degree {} must be 0 or odd and >= 3",
+                self.arcsine_degree
+            ));
+        }
+        if !(self.log_message_ratio.is_finite() && self.log_message_ratio >= 2.0) {
+            return bad(format!(
+                "log message ratio {} must be at least 2 (|ε| <= 1/4)",
+                self.log_message_ratio
+            ));
+        }
+        if self.double_angles > 16 {
+            return bad(format!(
+                "{} double angles is unreasonable",
+                self.double_angles
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The achieved accuracy of an [`EvalModFit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalModError {
+    /// Largest `|EvalMod(x) - (x mod 1)|` over `x = I + ε`, `|I| <= K - 1`,
+    /// `|ε| <= 2^{-log_message_ratio}` (units of `q_0`).
+    pub max_error: f64,
+    /// `-log2(max_error)`.
+    pub bits: f64,
+    /// `log2(ε_max / max_error)`: bits of precision relative to the largest message.
+    pub message_bits: f64,
+    /// Largest error of the cosine interpolant against the exact cosine on all of `[-K, K]`.
+    pub cosine_fit_error: f64,
+    /// The error the exact (1/2π)·sin (arcsine-corrected if configured) would have at
+    /// `ε_max`: the floor that a better interpolant cannot beat.
+    pub intrinsic_error: f64,
+}
+
+/// The fitted EvalMod polynomials and their `f64` simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalModFit {
+    config: EvalModConfig,
+    cosine: ChebyshevSeries,
+    arcsine: Vec<f64>,
+}
+
+/// Monomial coefficients (index = power) of the Taylor polynomial of `arcsin` up to `degree`.
+pub fn arcsine_taylor(degree: usize) -> Vec<f64> {
+    let mut coeffs = vec![0.0; degree + 1];
+    // a_{2k+1} = (2k)! / (4^k (k!)² (2k+1)); ratio of consecutive central binomial terms.
+    let mut central = 1.0; // (2k)! / (4^k (k!)^2)
+    let mut k = 0usize;
+    while 2 * k < degree {
+        coeffs[2 * k + 1] = central / (2 * k + 1) as f64;
+        central *= (2 * k + 1) as f64 / (2 * k + 2) as f64;
+        k += 1;
+    }
+    coeffs
+}
+
+fn horner(coeffs: &[f64], x: f64) -> f64 {
+    coeffs.iter().rev().fold(0.0, |acc, &c| acc * x + c)
+}
+
+impl EvalModFit {
+    /// Fits the inner cosine `cos(2π (x - 1/4) / 2^r)` on `[-K, K]` and the arcsine correction.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an invalid configuration.
+    pub fn new(config: EvalModConfig) -> Result<Self> {
+        config.validate()?;
+        let scale = (config.double_angles as f64).exp2();
+        let cosine = ChebyshevSeries::interpolate(
+            |x| (2.0 * PI * (x - 0.25) / scale).cos(),
+            config.degree,
+            -config.k,
+            config.k,
+        )?;
+        let arcsine = if config.arcsine_degree == 0 {
+            Vec::new()
+        } else {
+            arcsine_taylor(config.arcsine_degree)
+        };
+        Ok(Self {
+            config,
+            cosine,
+            arcsine,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EvalModConfig {
+        &self.config
+    }
+
+    /// The Chebyshev interpolant of the inner cosine on `[-K, K]` (what the polynomial
+    /// evaluator evaluates first).
+    pub fn cosine(&self) -> &ChebyshevSeries {
+        &self.cosine
+    }
+
+    /// The monomial coefficients of the arcsine correction (empty if none).
+    pub fn arcsine(&self) -> &[f64] {
+        &self.arcsine
+    }
+
+    /// The whole chain in `f64`: interpolant, `r` double angles, `1/2π`, arcsine correction.
+    pub fn eval(&self, x: f64) -> f64 {
+        let mut y = self.cosine.eval(x);
+        for _ in 0..self.config.double_angles {
+            y = 2.0 * y * y - 1.0;
+        }
+        let s = y / (2.0 * PI);
+        if self.arcsine.is_empty() {
+            s
+        } else {
+            horner(&self.arcsine, 2.0 * PI * s) / (2.0 * PI)
+        }
+    }
+
+    /// The achieved error near the integers of `(-K, K)`: `samples` values of `ε` evenly spaced
+    /// in `[-ε_max, ε_max]` around each integer `I`, `|I| <= K - 1`; the cosine fit is measured
+    /// on a uniform grid of `128·K` points (at least 1024, at most 65 536) over `[-K, K]`.
+    pub fn error_report(&self, samples: usize) -> EvalModError {
+        let cfg = &self.config;
+        let eps_max = (-cfg.log_message_ratio).exp2();
+        let samples = samples.max(2);
+        let kmax = (cfg.k - 1.0).floor() as i64;
+        let mut max_error: f64 = 0.0;
+        for i in -kmax..=kmax {
+            for s in 0..samples {
+                let eps = -eps_max + 2.0 * eps_max * s as f64 / (samples - 1) as f64;
+                let x = i as f64 + eps;
+                max_error = max_error.max((self.eval(x) - eps).abs());
+            }
+        }
+        let scale = (cfg.double_angles as f64).exp2();
+        let grid = ((64.0 * 2.0 * cfg.k) as usize).clamp(1024, 65_536);
+        let mut cosine_fit_error: f64 = 0.0;
+        for g in 0..=grid {
+            let x = -cfg.k + 2.0 * cfg.k * g as f64 / grid as f64;
+            let exact = (2.0 * PI * (x - 0.25) / scale).cos();
+            cosine_fit_error = cosine_fit_error.max((self.cosine.eval(x) - exact).abs());
+        }
+        let sine = (2.0 * PI * eps_max).sin() / (2.0 * PI);
+        let ideal = if self.arcsine.is_empty() {
+            sine
+        } else {
+            horner(&self.arcsine, 2.0 * PI * sine) / (2.0 * PI)
+        };
+        EvalModError {
+            max_error,
+            bits: -max_error.log2(),
+            message_bits: (eps_max / max_error).log2(),
+            cosine_fit_error,
+            intrinsic_error: (ideal - eps_max).abs(),
+        }
+    }
+
+    /// Levels EvalMod consumes with a depth-optimal polynomial evaluation
+    /// (see [`super::levels::EvalModLevels`]).
+    pub fn depth(&self) -> usize {
+        super::levels::EvalModLevels::from_config(&self.config).total()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chebyshev_interpolation_is_exact_on_polynomials_and_converges() {
+        let p = |x: f64| 3.0 * x * x * x - x + 0.5;
+        let s = ChebyshevSeries::interpolate(p, 5, -2.0, 3.0).unwrap();
+        for i in 0..=50 {
+            let x = -2.0 + 5.0 * i as f64 / 50.0;
+            assert!((s.eval(x) - p(x)).abs() < 1e-12);
+        }
+        assert!(s.coeffs[4].abs() < 1e-13 && s.coeffs[5].abs() < 1e-13);
+        let e = ChebyshevSeries::interpolate(f64::exp, 20, -1.0, 1.0).unwrap();
+        assert!((e.eval(0.3) - 0.3f64.exp()).abs() < 1e-15);
+        assert!(ChebyshevSeries::interpolate(f64::exp, 3, 1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn arcsine_series() {
+        let a = arcsine_taylor(9);
+        assert_eq!(a[0], 0.0);
+        assert_eq!(a[1], 1.0);
+        assert!((a[3] - 1.0 / 6.0).abs() < 1e-16);
+        assert!((a[5] - 3.0 / 40.0).abs() < 1e-16);
+        assert!((a[7] - 15.0 / 336.0).abs() < 1e-16);
+        assert!((horner(&arcsine_taylor(41), 0.3) - 0.3f64.asin()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn lattigo_n16qp1546_error_bound() {
+        // K = 16, degree 30, 3 double angles, |ε| <= 2^-8.
+        let fit = EvalModFit::new(EvalModConfig::n16qp1546h192h32()).unwrap();
+        let r = fit.error_report(257);
+        // The interpolant of cos(2π(x - 1/4)/8) on [-16, 16] is accurate to ~1e-9 or better.
+        assert!(
+            r.cosine_fit_error < 1e-8,
+            "cosine fit {:e}",
+            r.cosine_fit_error
+        );
+        // The error is dominated by the sine itself: (2π)² ε³ / 6 ≈ 3.9e-7 at ε = 2^-8.
+        let intrinsic = (2.0 * PI).powi(2) * (2f64.powi(-8)).powi(3) / 6.0;
+        assert!((r.intrinsic_error / intrinsic - 1.0).abs() < 1e-3);
+        assert!(r.max_error >= r.intrinsic_error * 0.999);
+        assert!(r.max_error < r.intrinsic_error * 1.1, "{r:?}");
+        assert!(r.bits > 21.0 && r.bits < 21.5, "{r:?}");
+        assert_eq!(fit.depth(), 8); // 5 for degree 30, 3 double angles
+    }
+
+    #[test]
+    fn arcsine_removes_the_sine_error() {
+        let cfg = EvalModConfig {
+            arcsine_degree: 7,
+            ..EvalModConfig::n16qp1546h192h32()
+        };
+        let fit = EvalModFit::new(cfg).unwrap();
+        let r = fit.error_report(257);
+        let plain = EvalModFit::new(EvalModConfig::n16qp1546h192h32())
+            .unwrap()
+            .error_report(257);
+        // Now the interpolation error (amplified by the double angles) dominates.
+        assert!(r.intrinsic_error < 1e-14, "{r:?}");
+        assert!(r.max_error < plain.max_error / 10.0, "{r:?} vs {plain:?}");
+        assert_eq!(fit.depth(), 8 + 3);
+    }
+
+    #[test]
+    fn too_low_degree_or_too_few_double_angles_fail_the_bound() {
+        // Degree 30 without double angles cannot follow 16 periods of the sine.
+        let cfg = EvalModConfig {
+            double_angles: 0,
+            ..EvalModConfig::n16qp1546h192h32()
+        };
+        let r = EvalModFit::new(cfg).unwrap().error_report(65);
+        assert!(r.max_error > 1e-2, "{r:?}");
+        let cfg = EvalModConfig {
+            degree: 12,
+            ..EvalModConfig::n16qp1546h192h32()
+        };
+        let r = EvalModFit::new(cfg).unwrap().error_report(65);
+        assert!(r.max_error > 1e-5, "{r:?}");
+        assert!(
+            EvalModFit::new(EvalModConfig {
+                arcsine_degree: 4,
+                ..EvalModConfig::n16qp1546h192h32()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn pre_and_post_factors_invert() {
+        let cfg = EvalModConfig::n16qp1546h192h32();
+        let (scale, q0) = (2f64.powi(40), 2f64.powi(48));
+        let pre = cfg.c2s_prefactor(scale, q0);
+        // A coefficient t = q0·K (read as t/scale) maps to 1.
+        assert!(((q0 * cfg.k / scale) * pre - 1.0).abs() < 1e-15);
+        assert!((cfg.s2c_postfactor(scale, q0) * scale / q0 - 1.0).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,805 @@
+//! Slot-level linear transforms evaluated with the baby-step giant-step algorithm.
+//!
+//! A matrix `M` of dimension `n` (the backend's slot count) is stored by its non-zero
+//! **generalized diagonals** `diag_k[i] = M[i][(i + k) mod n]`, so that
+//! `M·v = Σ_k diag_k ⊙ Rot(v, k)` (left rotations). Evaluating that sum naively costs one
+//! rotation per diagonal. The baby-step giant-step algorithm (Halevi–Shoup) writes every offset
+//! as `k = g·j + i` with `0 <= i < g` and pre-rotates the diagonals in the plaintexts:
+//!
+//! ```text
+//! M·v = Σ_j Rot( Σ_i Rot^{-g·j}(diag_{g·j+i}) ⊙ Rot(v, i),  g·j )
+//! ```
+//!
+//! The baby-step rotations `Rot(v, i)` all rotate the same ciphertext, so they are computed
+//! together with [`SlotBackend::rotate_hoisted`] (one key-switching decomposition); each inner
+//! sum is rotated once by its giant step, and everything is rescaled once at the end. A
+//! transform therefore consumes exactly **one level**.
+//!
+//! [`LinearTransform`] is the backend-independent description (diagonals and the BSGS split);
+//! [`LinearTransformPlan`] adds, per backend, the plaintext encodings of the pre-rotated
+//! diagonals, encoded once per level and cached.
+//!
+//! ```
+//! use hetal_ckks::backend::{Complex64, PlainBackend, ScaleChain, SlotBackend, SlotClient};
+//! use hetal_ckks::lintrans::{BsgsConfig, Diagonals, LinearTransform, LinearTransformPlan};
+//!
+//! # fn main() -> hetal_ckks::Result<()> {
+//! let n = 8;
+//! // M = 2·I + (shift left by one).
+//! let mut d = Diagonals::new(n);
+//! d.set(0, vec![Complex64::new(2.0, 0.0); n])?;
+//! d.set(1, vec![Complex64::new(1.0, 0.0); n])?;
+//! let lt = LinearTransform::new(d, BsgsConfig::default())?;
+//! let backend = PlainBackend::new(n, ScaleChain::uniform(2, 40.0));
+//! let plan = LinearTransformPlan::<PlainBackend>::new(lt);
+//! let x = backend.encrypt_real(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2)?;
+//! let y = plan.evaluate(&backend, &x)?;
+//! assert_eq!(backend.level(&y), 1);
+//! let out = backend.decrypt_real(&y)?;
+//! assert!((out[0] - (2.0 + 2.0)).abs() < 1e-9 && (out[7] - (16.0 + 1.0)).abs() < 1e-9);
+//! # Ok(())
+//! # }
+//! ```
+
+use crate::backend::{Complex64, SlotBackend};
+use crate::{Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// A square complex matrix of dimension `n` stored by its non-zero generalized diagonals:
+/// `diag_k[i] = M[i][(i + k) mod n]` for offsets `0 <= k < n`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagonals {
+    dim: usize,
+    diags: BTreeMap<usize, Vec<Complex64>>,
+}
+
+impl Diagonals {
+    /// The zero matrix of dimension `dim` (no diagonals).
+    ///
+    /// # Panics
+    /// If `dim` is zero.
+    pub fn new(dim: usize) -> Self {
+        assert!(dim > 0, "a matrix has a positive dimension");
+        Self {
+            dim,
+            diags: BTreeMap::new(),
+        }
+    }
+
+    /// The identity matrix.
+    pub fn identity(dim: usize) -> Self {
+        let mut d = Self::new(dim);
+        d.diags.insert(0, vec![Complex64::new(1.0, 0.0); dim]);
+        d
+    }
+
+    /// The diagonals of a dense row-major matrix; diagonals whose entries are all at most `tol`
+    /// in magnitude are omitted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the matrix is empty or not square.
+    pub fn from_dense(rows: &[Vec<Complex64>], tol: f64) -> Result<Self> {
+        let n = rows.len();
+        if n == 0 || rows.iter().any(|r| r.len() != n) {
+            return Err(Error::InvalidArgument {
+                op: "Diagonals::from_dense",
+                reason: "the matrix must be square and non-empty".into(),
+            });
+        }
+        let mut d = Self::new(n);
+        for k in 0..n {
+            let diag: Vec<Complex64> = (0..n).map(|i| rows[i][(i + k) % n]).collect();
+            if diag.iter().any(|z| z.norm() > tol) {
+                d.diags.insert(k, diag);
+            }
+        }
+        Ok(d)
+    }
+
+    /// The dimension `n`.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of stored diagonals.
+    pub fn len(&self) -> usize {
+        self.diags.len()
+    }
+
+    /// Whether no diagonal is stored (the zero matrix).
+    pub fn is_empty(&self) -> bool {
+        self.diags.is_empty()
+    }
+
+    /// The stored offsets, increasing.
+    pub fn offsets(&self) -> Vec<usize> {
+        self.diags.keys().copied().collect()
+    }
+
+    /// The diagonal at offset `k` (taken modulo `n`), if stored.
+    pub fn get(&self, k: usize) -> Option<&[Complex64]> {
+        self.diags.get(&(k % self.dim)).map(Vec::as_slice)
+    }
+
+    /// Iterates over `(offset, diagonal)` pairs, offsets increasing.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &[Complex64])> {
+        self.diags.iter().map(|(&k, d)| (k, d.as_slice()))
+    }
+
+    /// Sets the diagonal at offset `k` (modulo `n`), replacing any previous one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `diag.len() != n`.
+    pub fn set(&mut self, k: usize, diag: Vec<Complex64>) -> Result<()> {
+        if diag.len() != self.dim {
+            return Err(Error::InvalidArgument {
+                op: "Diagonals::set",
+                reason: format!(
+                    "diagonal of length {} for dimension {}",
+                    diag.len(),
+                    self.dim
+                ),
+            });
+        }
+        self.diags.insert(k % self.dim, diag);
+        Ok(())
+    }
+
+    /// Adds `value` to the entry `M[row][col]` (indices modulo `n`).
+    pub fn add_entry(&mut self, row: usize, col: usize, value: Complex64) {
+        let n = self.dim;
+        let (row, col) = (row % n, col % n);
+        let k = (col + n - row) % n;
+        self.diags
+            .entry(k)
+            .or_insert_with(|| vec![Complex64::new(0.0, 0.0); n])[row] += value;
+    }
+
+    /// The entry `M[row][col]`.
+    pub fn entry(&self, row: usize, col: usize) -> Complex64 {
+        let n = self.dim;
+        let k = (col % n + n - row % n) % n;
+        self.diags
+            .get(&k)
+            .map_or(Complex64::new(0.0, 0.0), |d| d[row % n])
+    }
+
+    /// The dense row-major matrix.
+    pub fn to_dense(&self) -> Vec<Vec<Complex64>> {
+        let n = self.dim;
+        let mut m = vec![vec![Complex64::new(0.0, 0.0); n]; n];
+        for (&k, d) in &self.diags {
+            for i in 0..n {
+                m[i][(i + k) % n] += d[i];
+            }
+        }
+        m
+    }
+
+    /// `M·v` in the clear (the reference for the homomorphic evaluation).
+    ///
+    /// # Panics
+    /// If `v.len() != n`.
+    pub fn apply(&self, v: &[Complex64]) -> Vec<Complex64> {
+        let n = self.dim;
+        assert_eq!(v.len(), n, "vector length");
+        let mut out = vec![Complex64::new(0.0, 0.0); n];
+        for (&k, d) in &self.diags {
+            for i in 0..n {
+                out[i] += d[i] * v[(i + k) % n];
+            }
+        }
+        out
+    }
+
+    /// The product `self · rhs` (apply `rhs` first). Offsets add: diagonal `a` of `self` and
+    /// diagonal `b` of `rhs` contribute `diag_a[i]·diag_b[(i + a) mod n]` to diagonal `a + b`.
+    ///
+    /// # Panics
+    /// If the dimensions differ.
+    pub fn compose(&self, rhs: &Diagonals) -> Diagonals {
+        assert_eq!(self.dim, rhs.dim, "dimensions of a product");
+        let n = self.dim;
+        let mut out = Diagonals::new(n);
+        for (&a, da) in &self.diags {
+            for (&b, db) in &rhs.diags {
+                let k = (a + b) % n;
+                let acc = out
+                    .diags
+                    .entry(k)
+                    .or_insert_with(|| vec![Complex64::new(0.0, 0.0); n]);
+                for i in 0..n {
+                    acc[i] += da[i] * db[(i + a) % n];
+                }
+            }
+        }
+        out
+    }
+
+    /// Multiplies every entry by `c`.
+    pub fn scale(&mut self, c: Complex64) {
+        for d in self.diags.values_mut() {
+            for z in d {
+                *z *= c;
+            }
+        }
+    }
+
+    /// Multiplies row `i` by `row_factors[i]` (the product `diag(row_factors) · M`).
+    ///
+    /// # Panics
+    /// If `row_factors.len() != n`.
+    pub fn scale_rows(&mut self, row_factors: &[Complex64]) {
+        assert_eq!(row_factors.len(), self.dim, "row factor length");
+        for d in self.diags.values_mut() {
+            for (z, f) in d.iter_mut().zip(row_factors) {
+                *z *= f;
+            }
+        }
+    }
+
+    /// Removes diagonals whose entries are all at most `tol` in magnitude.
+    pub fn prune(&mut self, tol: f64) {
+        self.diags.retain(|_, d| d.iter().any(|z| z.norm() > tol));
+    }
+}
+
+/// How the offsets are split into baby steps and giant steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BsgsConfig {
+    /// Choose the giant step `g` (a power of two) minimizing
+    /// `#baby rotations + giant_cost · #giant rotations`: `giant_cost` is the cost of a giant-step
+    /// rotation relative to a hoisted baby-step rotation (the "BSGS ratio"; hoisted rotations
+    /// share their decomposition, so a full rotation costs about twice as much). Ties go to the
+    /// fewer giant steps.
+    Auto {
+        /// Relative cost of a giant-step rotation, `> 0`.
+        giant_cost: f64,
+    },
+    /// A fixed giant step `g >= 1` (`g = 1`: no baby steps; `g >= n`: no giant steps).
+    GiantStep(usize),
+}
+
+impl Default for BsgsConfig {
+    fn default() -> Self {
+        BsgsConfig::Auto { giant_cost: 2.0 }
+    }
+}
+
+/// One giant step: its rotation `g·j` and its `(baby index, pre-rotated diagonal)` terms.
+#[derive(Debug, Clone, PartialEq)]
+struct GiantStep {
+    rotation: usize,
+    terms: Vec<(usize, Vec<Complex64>)>,
+}
+
+/// A linear transform ready for BSGS evaluation, independent of any backend: the diagonals,
+/// the giant step, the baby and giant rotations, and the pre-rotated diagonals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearTransform {
+    diagonals: Diagonals,
+    giant_step: usize,
+    /// Baby-step rotations `i` in use (increasing; `0` first if used).
+    baby_steps: Vec<usize>,
+    giants: Vec<GiantStep>,
+}
+
+impl LinearTransform {
+    /// Splits `diagonals` according to `config` and pre-rotates them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for the zero matrix, a non-positive `giant_cost` or a zero
+    /// giant step.
+    pub fn new(diagonals: Diagonals, config: BsgsConfig) -> Result<Self> {
+        const OP: &str = "LinearTransform::new";
+        if diagonals.is_empty() {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: "the zero matrix has no diagonals to evaluate".into(),
+            });
+        }
+        let n = diagonals.dim();
+        let offsets = diagonals.offsets();
+        let g = match config {
+            BsgsConfig::GiantStep(0) => {
+                return Err(Error::InvalidArgument {
+                    op: OP,
+                    reason: "the giant step must be at least 1".into(),
+                });
+            }
+            BsgsConfig::GiantStep(g) => g.min(n),
+            BsgsConfig::Auto { giant_cost } => {
+                if !(giant_cost > 0.0 && giant_cost.is_finite()) {
+                    return Err(Error::InvalidArgument {
+                        op: OP,
+                        reason: format!("giant_cost {giant_cost} must be positive and finite"),
+                    });
+                }
+                choose_giant_step(&offsets, n, giant_cost)
+            }
+        };
+        let (babies, giants_used) = split_counts(&offsets, g);
+        let baby_steps: Vec<usize> = babies.into_iter().collect();
+        let baby_index: HashMap<usize, usize> = baby_steps
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| (b, i))
+            .collect();
+        let mut giants = Vec::with_capacity(giants_used.len());
+        for &j in &giants_used {
+            let rotation = g * j;
+            let mut terms = Vec::new();
+            for &k in offsets.iter().filter(|&&k| k / g == j) {
+                let d = diagonals.get(k).expect("offset present");
+                // Rot^{-rotation}(d)[r] = d[(r - rotation) mod n].
+                let pre: Vec<Complex64> = (0..n).map(|r| d[(r + n - rotation % n) % n]).collect();
+                terms.push((baby_index[&(k % g)], pre));
+            }
+            giants.push(GiantStep { rotation, terms });
+        }
+        Ok(Self {
+            diagonals,
+            giant_step: g,
+            baby_steps,
+            giants,
+        })
+    }
+
+    /// The matrix.
+    pub fn diagonals(&self) -> &Diagonals {
+        &self.diagonals
+    }
+
+    /// The dimension (must equal the backend's slot count).
+    pub fn dim(&self) -> usize {
+        self.diagonals.dim()
+    }
+
+    /// The giant step `g`.
+    pub fn giant_step(&self) -> usize {
+        self.giant_step
+    }
+
+    /// The non-zero baby-step rotations (hoisted together).
+    pub fn baby_rotations(&self) -> Vec<i32> {
+        self.baby_steps
+            .iter()
+            .filter(|&&i| i != 0)
+            .map(|&i| i as i32)
+            .collect()
+    }
+
+    /// The non-zero giant-step rotations.
+    pub fn giant_rotations(&self) -> Vec<i32> {
+        self.giants
+            .iter()
+            .filter(|s| s.rotation != 0)
+            .map(|s| s.rotation as i32)
+            .collect()
+    }
+
+    /// Every rotation step the evaluation uses (baby and giant, deduplicated, increasing): the
+    /// Galois keys to generate.
+    pub fn rotation_steps(&self) -> Vec<i32> {
+        let mut steps = self.baby_rotations();
+        steps.extend(self.giant_rotations());
+        steps.sort_unstable();
+        steps.dedup();
+        steps
+    }
+
+    /// Number of rotations one evaluation performs (hoisted baby steps + giant steps).
+    pub fn rotation_count(&self) -> usize {
+        self.baby_rotations().len() + self.giant_rotations().len()
+    }
+
+    /// Number of plaintext multiplications one evaluation performs (one per diagonal).
+    pub fn plain_mult_count(&self) -> usize {
+        self.diagonals.len()
+    }
+
+    /// Levels consumed: always 1 (one plaintext product, one rescale).
+    pub fn depth(&self) -> usize {
+        1
+    }
+}
+
+/// The distinct baby indices and giant indices of a split with giant step `g`.
+fn split_counts(
+    offsets: &[usize],
+    g: usize,
+) -> (
+    std::collections::BTreeSet<usize>,
+    std::collections::BTreeSet<usize>,
+) {
+    let babies = offsets.iter().map(|&k| k % g).collect();
+    let giants = offsets.iter().map(|&k| k / g).collect();
+    (babies, giants)
+}
+
+fn choose_giant_step(offsets: &[usize], n: usize, giant_cost: f64) -> usize {
+    let mut best = (f64::INFINITY, usize::MAX, 1usize);
+    let mut g = 1usize;
+    loop {
+        let (babies, giants) = split_counts(offsets, g);
+        let nb = babies.iter().filter(|&&i| i != 0).count();
+        let ng = giants.iter().filter(|&&j| j != 0).count();
+        let cost = nb as f64 + giant_cost * ng as f64;
+        if cost < best.0 - 1e-12 || ((cost - best.0).abs() <= 1e-12 && ng < best.1) {
+            best = (cost, ng, g);
+        }
+        if g >= n {
+            break;
+        }
+        g *= 2;
+    }
+    best.2
+}
+
+type EncodedGiants<P> = Vec<(usize, Vec<(usize, P)>)>;
+
+/// A [`LinearTransform`] bound to a backend type: evaluates it homomorphically and caches the
+/// plaintext encodings of its pre-rotated diagonals per level (encoded on first use at a level).
+pub struct LinearTransformPlan<B: SlotBackend> {
+    transform: Arc<LinearTransform>,
+    cache: Mutex<HashMap<usize, Arc<EncodedGiants<B::Pt>>>>,
+}
+
+impl<B: SlotBackend> std::fmt::Debug for LinearTransformPlan<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let levels: Vec<usize> = {
+            let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut l: Vec<usize> = c.keys().copied().collect();
+            l.sort_unstable();
+            l
+        };
+        f.debug_struct("LinearTransformPlan")
+            .field("dim", &self.transform.dim())
+            .field("diagonals", &self.transform.diagonals.len())
+            .field("giant_step", &self.transform.giant_step)
+            .field("cached_levels", &levels)
+            .finish()
+    }
+}
+
+impl<B: SlotBackend> LinearTransformPlan<B> {
+    /// A plan for `transform` (nothing is encoded yet).
+    pub fn new(transform: LinearTransform) -> Self {
+        Self {
+            transform: Arc::new(transform),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The underlying transform.
+    pub fn transform(&self) -> &LinearTransform {
+        &self.transform
+    }
+
+    /// Every rotation step the evaluation uses (see [`LinearTransform::rotation_steps`]).
+    pub fn rotation_steps(&self) -> Vec<i32> {
+        self.transform.rotation_steps()
+    }
+
+    /// Levels consumed: 1.
+    pub fn depth(&self) -> usize {
+        self.transform.depth()
+    }
+
+    /// The levels at which encodings are cached.
+    pub fn cached_levels(&self) -> Vec<usize> {
+        let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut l: Vec<usize> = c.keys().copied().collect();
+        l.sort_unstable();
+        l
+    }
+
+    /// Encodes the pre-rotated diagonals at `level` (at the canonical scale `Δ_level`) unless
+    /// they are cached already.
+    ///
+    /// # Errors
+    /// Encoding errors of the backend (e.g. a level above the chain).
+    pub fn prepare(&self, backend: &B, level: usize) -> Result<()> {
+        self.encodings(backend, level).map(|_| ())
+    }
+
+    fn encodings(&self, backend: &B, level: usize) -> Result<Arc<EncodedGiants<B::Pt>>> {
+        if let Some(e) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&level)
+        {
+            return Ok(Arc::clone(e));
+        }
+        let mut encoded = Vec::with_capacity(self.transform.giants.len());
+        for giant in &self.transform.giants {
+            let mut terms = Vec::with_capacity(giant.terms.len());
+            for (baby, diag) in &giant.terms {
+                terms.push((*baby, backend.encode(diag, level)?));
+            }
+            encoded.push((giant.rotation, terms));
+        }
+        let encoded = Arc::new(encoded);
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(level)
+            .or_insert_with(|| Arc::clone(&encoded));
+        Ok(encoded)
+    }
+
+    fn check_dim(&self, backend: &B) -> Result<()> {
+        let t = &self.transform;
+        if backend.slots() != t.dim() {
+            return Err(Error::InvalidArgument {
+                op: "LinearTransformPlan::evaluate",
+                reason: format!(
+                    "transform of dimension {} on a backend with {} slots",
+                    t.dim(),
+                    backend.slots()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The BSGS sum given the baby-step rotations of the input (`rotated(i)` is `Rot(ct, i)`).
+    fn sum_giant_steps<'c>(
+        &self,
+        backend: &B,
+        level: usize,
+        rotated: impl Fn(usize) -> &'c B::Ct,
+    ) -> Result<B::Ct>
+    where
+        B::Ct: 'c,
+    {
+        let t = &self.transform;
+        let encoded = self.encodings(backend, level)?;
+        let mut acc: Option<B::Ct> = None;
+        for (rotation, terms) in encoded.iter() {
+            let mut inner: Option<B::Ct> = None;
+            for (baby, pt) in terms {
+                let prod = backend.mul_plain(rotated(t.baby_steps[*baby]), pt)?;
+                inner = Some(match inner {
+                    None => prod,
+                    Some(s) => backend.add(&s, &prod)?,
+                });
+            }
+            let inner = inner.expect("a giant step has at least one term");
+            let inner = if *rotation == 0 {
+                inner
+            } else {
+                backend.rotate(&inner, *rotation as i32)?
+            };
+            acc = Some(match acc {
+                None => inner,
+                Some(s) => backend.add(&s, &inner)?,
+            });
+        }
+        Ok(acc.expect("a transform has at least one diagonal"))
+    }
+
+    /// `M·ct` without the final rescale: the result has scale `scale(ct)·Δ_level` (pending its
+    /// rescale), so several transforms of the same input level can be summed before one rescale.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the backend's slot count differs from the dimension;
+    /// backend errors (missing keys, an unrelinearized input).
+    pub fn evaluate_no_rescale(&self, backend: &B, ct: &B::Ct) -> Result<B::Ct> {
+        Ok(Self::evaluate_shared_no_rescale(&[self], backend, ct)?
+            .pop()
+            .expect("one plan, one output"))
+    }
+
+    /// Several transforms of the **same** ciphertext, sharing one hoisted call for the union of
+    /// their baby-step rotations; each output is pending its rescale (see
+    /// [`evaluate_no_rescale`](Self::evaluate_no_rescale)).
+    ///
+    /// # Errors
+    /// As [`evaluate_no_rescale`](Self::evaluate_no_rescale).
+    pub fn evaluate_shared_no_rescale(
+        plans: &[&Self],
+        backend: &B,
+        ct: &B::Ct,
+    ) -> Result<Vec<B::Ct>> {
+        for p in plans {
+            p.check_dim(backend)?;
+        }
+        let level = backend.level(ct);
+        let mut steps: Vec<usize> = plans
+            .iter()
+            .flat_map(|p| p.transform.baby_steps.iter().copied())
+            .filter(|&i| i != 0)
+            .collect();
+        steps.sort_unstable();
+        steps.dedup();
+        let as_i32: Vec<i32> = steps.iter().map(|&i| i as i32).collect();
+        // Hoisted baby steps: one decomposition for all non-zero rotations.
+        let rotated = backend.rotate_hoisted(ct, &as_i32)?;
+        let by_step: HashMap<usize, &B::Ct> = steps.iter().copied().zip(rotated.iter()).collect();
+        let lookup = |i: usize| if i == 0 { ct } else { by_step[&i] };
+        plans
+            .iter()
+            .map(|p| p.sum_giant_steps(backend, level, lookup))
+            .collect()
+    }
+
+    /// `M·ct`, rescaled: one level consumed; a canonical input gives a canonical output.
+    ///
+    /// # Errors
+    /// As [`evaluate_no_rescale`](Self::evaluate_no_rescale), and
+    /// [`Error::LevelExhausted`] at level 0.
+    pub fn evaluate(&self, backend: &B, ct: &B::Ct) -> Result<B::Ct> {
+        if backend.level(ct) == 0 {
+            return Err(Error::LevelExhausted {
+                op: "LinearTransformPlan::evaluate",
+                level: 0,
+                needed: 1,
+            });
+        }
+        backend.rescale(&self.evaluate_no_rescale(backend, ct)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{CountingBackend, PlainBackend, ScaleChain, SlotClient};
+    use proptest::prelude::*;
+
+    fn c(re: f64, im: f64) -> Complex64 {
+        Complex64::new(re, im)
+    }
+
+    fn dense_matvec(m: &[Vec<Complex64>], v: &[Complex64]) -> Vec<Complex64> {
+        m.iter()
+            .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
+            .collect()
+    }
+
+    fn max_err(a: &[Complex64], b: &[Complex64]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).norm())
+            .fold(0.0, f64::max)
+    }
+
+    type Pairs = Vec<(f64, f64)>;
+
+    /// `(log n, offsets, diagonal entries, vector, giant-step choice)`.
+    fn case() -> impl Strategy<Value = (usize, Vec<usize>, Pairs, Pairs, u8)> {
+        (6usize..=9).prop_flat_map(|log_n| {
+            let n = 1usize << log_n;
+            (
+                Just(log_n),
+                proptest::collection::vec(0..n, 1..24),
+                proptest::collection::vec((-1.0f64..1.0, -1.0f64..1.0), 24 * n),
+                proptest::collection::vec((-1.0f64..1.0, -1.0f64..1.0), n),
+                0u8..4,
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn bsgs_matches_dense((log_n, offsets, entries, v, cfg) in case()) {
+            let n = 1usize << log_n;
+            let mut d = Diagonals::new(n);
+            for (idx, &k) in offsets.iter().enumerate() {
+                let diag = entries[idx * n..(idx + 1) * n].iter().map(|&(a, b)| c(a, b)).collect();
+                d.set(k, diag).unwrap();
+            }
+            let config = match cfg {
+                0 => BsgsConfig::default(),
+                1 => BsgsConfig::Auto { giant_cost: 0.5 },
+                2 => BsgsConfig::GiantStep(1),
+                _ => BsgsConfig::GiantStep(8),
+            };
+            let dense = d.to_dense();
+            let v: Vec<Complex64> = v.iter().map(|&(a, b)| c(a, b)).collect();
+            let want = dense_matvec(&dense, &v);
+            prop_assert!(max_err(&d.apply(&v), &want) < 1e-9);
+
+            let lt = LinearTransform::new(d.clone(), config).unwrap();
+            let backend = CountingBackend::new(PlainBackend::new(n, ScaleChain::uniform(3, 40.0)));
+            let plan = LinearTransformPlan::new(lt);
+            let x = backend.inner().encrypt(&v, 3).unwrap();
+            let y = plan.evaluate(&backend, &x).unwrap();
+            prop_assert_eq!(backend.level(&y), 2);
+            prop_assert!((backend.scale(&y) - backend.scale_at(2)).abs() < 1e-3);
+            let got = backend.inner().decrypt(&y).unwrap();
+            prop_assert!(max_err(&got, &want) < 1e-9, "err {}", max_err(&got, &want));
+            let counts = backend.counts();
+            prop_assert_eq!(counts.rotations as usize, plan.transform().rotation_count());
+            prop_assert_eq!(counts.plain_mults as usize, d.len());
+            prop_assert_eq!(counts.rescales, 1);
+            // Every rotation used is in the declared list.
+            let steps = plan.rotation_steps();
+            for s in plan.transform().baby_rotations().iter().chain(&plan.transform().giant_rotations()) {
+                prop_assert!(steps.contains(s));
+                prop_assert!(*s > 0 && (*s as usize) < n);
+            }
+            prop_assert_eq!(plan.cached_levels(), vec![3]);
+        }
+
+        #[test]
+        fn compose_matches_dense(log_n in 2usize..6, seed in any::<u64>()) {
+            let n = 1usize << log_n;
+            let mut s = seed | 1;
+            let mut next = || { s ^= s << 13; s ^= s >> 7; s ^= s << 17; (s % 2000) as f64 / 1000.0 - 1.0 };
+            let mut a = Diagonals::new(n);
+            let mut b = Diagonals::new(n);
+            for _ in 0..3 {
+                let ka = ((next() + 1.0) * n as f64) as usize % n;
+                let kb = ((next() + 1.0) * n as f64) as usize % n;
+                a.set(ka, (0..n).map(|_| c(next(), next())).collect()).unwrap();
+                b.set(kb, (0..n).map(|_| c(next(), next())).collect()).unwrap();
+            }
+            let (da, db) = (a.to_dense(), b.to_dense());
+            let prod = a.compose(&b).to_dense();
+            for i in 0..n {
+                for j in 0..n {
+                    let want: Complex64 = (0..n).map(|m| da[i][m] * db[m][j]).sum();
+                    prop_assert!((prod[i][j] - want).norm() < 1e-12);
+                }
+            }
+            prop_assert_eq!(Diagonals::from_dense(&da, 0.0).unwrap().to_dense(), da);
+        }
+    }
+
+    #[test]
+    fn cache_and_levels() {
+        let n = 16;
+        let mut d = Diagonals::identity(n);
+        d.add_entry(0, 5, c(2.0, 1.0));
+        d.add_entry(3, 1, c(-1.0, 0.0));
+        let plan = LinearTransformPlan::<PlainBackend>::new(
+            LinearTransform::new(d.clone(), BsgsConfig::GiantStep(4)).unwrap(),
+        );
+        assert_eq!(plan.transform().giant_step(), 4);
+        assert_eq!(plan.depth(), 1);
+        let backend = PlainBackend::new(n, ScaleChain::uniform(2, 40.0));
+        let v: Vec<Complex64> = (0..n).map(|i| c(i as f64, 1.0)).collect();
+        let x = backend.encrypt(&v, 2).unwrap();
+        let y = plan.evaluate(&backend, &x).unwrap();
+        let z = plan.evaluate(&backend, &y).unwrap();
+        assert_eq!(plan.cached_levels(), vec![1, 2]);
+        let want = d.apply(&d.apply(&v));
+        assert!(max_err(&backend.decrypt(&z).unwrap(), &want) < 1e-9);
+        // Level 0 cannot absorb another transform.
+        assert!(matches!(
+            plan.evaluate(&backend, &z),
+            Err(Error::LevelExhausted { .. })
+        ));
+        // Wrong dimension.
+        let other = PlainBackend::new(8, ScaleChain::uniform(2, 40.0));
+        let x8 = other.encrypt(&v[..8], 2).unwrap();
+        let plan8 = LinearTransformPlan::<PlainBackend>::new(
+            LinearTransform::new(d, BsgsConfig::default()).unwrap(),
+        );
+        assert!(plan8.evaluate(&other, &x8).is_err());
+        assert!(LinearTransform::new(Diagonals::new(4), BsgsConfig::default()).is_err());
+        assert!(LinearTransform::new(Diagonals::identity(4), BsgsConfig::GiantStep(0)).is_err());
+    }
+
+    #[test]
+    fn auto_split_of_a_dense_band() {
+        // 64 consecutive diagonals: the classic sqrt split, ratio steered by giant_cost.
+        let n = 256;
+        let mut d = Diagonals::new(n);
+        for k in 0..64 {
+            d.set(k, vec![c(1.0, 0.0); n]).unwrap();
+        }
+        let cheap = LinearTransform::new(d.clone(), BsgsConfig::Auto { giant_cost: 1.0 }).unwrap();
+        assert_eq!(cheap.giant_step(), 8);
+        assert_eq!(cheap.rotation_count(), 7 + 7);
+        let costly = LinearTransform::new(d, BsgsConfig::Auto { giant_cost: 4.0 }).unwrap();
+        assert_eq!(costly.giant_step(), 16);
+        assert_eq!(costly.baby_rotations().len(), 15);
+        assert_eq!(costly.giant_rotations().len(), 3);
+    }
+}
