@@ -6,5 +6,6 @@
 
 pub mod backend;
 mod error;
+pub mod polyeval;
 
 pub use error::{Error, Result};
