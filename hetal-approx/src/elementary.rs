@@ -4,11 +4,15 @@
 //!
 //! | approximation | interval | depth | measured max error (test) |
 //! |---|---|---|---|
-//! | [`sign_f64`] `f∘g∘g` | `[-1, 1]`, `|x| >= 2^-4` | 9 | `< 1.3e-2` |
+//! | [`sign_f64`] `f∘g∘g` | `[-1, 1]` with `abs(x) >= 2^-4` | 9 | `< 1.3e-2` |
 //! | [`max_f64`] (reference max, `k = 2`) | `a, b ∈ [-1/2, 1/2]` | 10 | `< 3.1e-3` |
+//! | [`ReluMax`] `b + P(a - b)`, degree 63 | `a, b ∈ [-1/2, 1/2]` | 6 | `<= 4.6e-3`, never above the max |
 //! | [`exp_hetal_f64`] `p(x/8)^8` | `[-8, 8]` | 7 | relative `< 1.3e-6` |
-//! | [`exp_squaring`] `q(x)^(2^5)` | `[-384, 128]` | 10 | relative `< 1e-9` on `[-40, 8]` |
-//! | [`goldschmidt_f64`] | `z ∈ [1, 2R)` with `R = 100`, 16 iterations | 18 | relative `< 1e-12` on `[1, 100]` |
+//! | [`exp_squaring`] `q(d)^(2^5)`, `q` of degree 32, `x = 256 d` | `d ∈ [-1.5, 0.5]` | 11 | relative `< 1e-9` for `x ∈ [-40, 8]` |
+//! | [`Goldschmidt::HETAL`] | `z ∈ (0, 2R)`, `R = 100`, 16 iterations | 18 | relative `< 1e-12` on `[1, 100]` |
+//! | [`newton_inverse`] from a degree-7 [`remez`](crate::fit::remez) start | `z ∈ [1, 16]` | 3 + 2 per step | relative `< 1e-12` after 5 steps |
+//!
+//! The softmax variants' end-to-end errors are in [`crate::softmax`] and `docs/performance.md`.
 
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use hetal_ckks::polyeval::{self, Polynomial};
@@ -115,6 +119,73 @@ pub fn max<B: SlotBackend + ?Sized>(
     };
     let base = backend.drop_to_level(&base, backend.level(&prod))?;
     backend.add(&base, &prod)
+}
+
+/// A one-sided polynomial ReLU on `[-1, 1]` for a shallow max: a Remez fit `P` of
+/// `max(t, 0)` of `degree`, shifted down by its measured error so that
+/// `relu(t) - gap <= P(t) <= relu(t)`.
+#[derive(Debug, Clone)]
+pub struct ReluMax {
+    /// `P`, in the Chebyshev basis of `[-1, 1]` (no affine level).
+    pub poly: Polynomial,
+    /// The measured `max (relu - P)` on a dense grid: a max never overshoots and undershoots by
+    /// at most this much.
+    pub gap: f64,
+}
+
+impl ReluMax {
+    /// Fits `P` of `degree` (depth `ceil(log2(degree + 1))`).
+    ///
+    /// ```
+    /// let r = hetal_approx::elementary::ReluMax::fit(63);
+    /// assert_eq!(r.poly.depth(), 6);
+    /// assert!(r.gap < 5e-3);
+    /// ```
+    pub fn fit(degree: usize) -> Self {
+        let relu = |t: f64| t.max(0.0);
+        let f = crate::fit::remez(relu, -1.0, 1.0, degree);
+        let mut c = f.poly.coeffs().to_vec();
+        c[0] -= f.max_error;
+        let poly = Polynomial::chebyshev(c, -1.0, 1.0);
+        let gap = crate::fit::max_error(relu, &poly, -1.0, 1.0);
+        Self { poly, gap }
+    }
+
+    /// `max(a, b) ≈ b + P(a - b)` in f64.
+    pub fn max_f64(&self, a: f64, b: f64) -> f64 {
+        b + self.poly.eval_f64(a - b)
+    }
+
+    /// Depth of [`max`](Self::max).
+    pub fn depth(&self) -> usize {
+        self.poly.depth()
+    }
+
+    /// Slot-wise `b + P(a - b)` (optionally `mask ⊙ ...`, free), for `|a - b| <= 1`.
+    pub fn max<B: SlotBackend + ?Sized>(
+        &self,
+        backend: &B,
+        a: &B::Ct,
+        b: &B::Ct,
+        mask: Option<&[f64]>,
+    ) -> Result<B::Ct> {
+        let (a, b) = backend.align_levels(a, b)?;
+        let diff = backend.sub(&a, &b)?;
+        let p = match mask {
+            None => polyeval::evaluate(backend, &diff, &self.poly)?,
+            Some(m) => polyeval::evaluate_masked(backend, &diff, &self.poly, m)?,
+        };
+        let base = match mask {
+            None => b,
+            Some(m) => {
+                let v: Vec<Complex64> = m.iter().map(|&w| Complex64::new(w, 0.0)).collect();
+                let pt = backend.encode(&v, backend.level(&b))?;
+                backend.mul_plain_rescale(&b, &pt)?
+            }
+        };
+        let base = backend.drop_to_level(&base, backend.level(&p))?;
+        backend.add(&base, &p)
+    }
 }
 
 /// The `i`-th HETAL domain-extension polynomial `x - (4/27) x^3 / (r^2 L^(2i))`: maps
@@ -296,7 +367,11 @@ pub fn goldschmidt<B: SlotBackend + ?Sized>(
     // t = m (1 - z/R), y = m (2 - z/R) / R.
     let zr = backend.mul_plain(
         z,
-        &enc(m.iter().map(|w| -w / r).collect(), level, backend.scale_at(level))?,
+        &enc(
+            m.iter().map(|w| -w / r).collect(),
+            level,
+            backend.scale_at(level),
+        )?,
     )?;
     let zr = backend.rescale(&zr)?;
     let lv = backend.level(&zr);
@@ -459,6 +534,26 @@ mod tests {
         let tuned = Goldschmidt::for_range(0.9, 24.0, 1e-7);
         assert!(tuned.iterations < 16);
         assert!((tuned.eval_f64(0.9) * 0.9 - 1.0).abs() <= 1e-7);
+    }
+
+    #[test]
+    fn relu_max_is_one_sided_and_shallow() {
+        let r = ReluMax::fit(63);
+        assert!(r.gap < 4.6e-3, "{}", r.gap);
+        let xs = grid(-0.5, 0.5, 1024);
+        let be = PlainBackend::new(1024, ScaleChain::uniform(8, 40.0));
+        let a = be.encrypt_real(&xs, 8).unwrap();
+        let bv: Vec<f64> = xs.iter().map(|x| 0.3 * (7.0 * x).sin()).collect();
+        let b = be.encrypt_real(&bv, 8).unwrap();
+        let m = r.max(&be, &a, &b, None).unwrap();
+        assert_eq!(8 - be.level(&m), r.depth());
+        assert_eq!(r.depth(), 6);
+        let out = be.decrypt_real(&m).unwrap();
+        for i in 0..1024 {
+            let exact = xs[i].max(bv[i]);
+            assert!((out[i] - r.max_f64(xs[i], bv[i])).abs() < 1e-12);
+            assert!(out[i] <= exact + 1e-12 && out[i] >= exact - r.gap - 1e-12);
+        }
     }
 
     #[test]

@@ -188,17 +188,29 @@ mod tests {
     #[test]
     fn chebyshev_interpolation_converges_for_smooth_functions() {
         let e8 = chebyshev(f64::exp, -1.0, 1.0, 8);
-        assert!(e8.max_error < 1.3e-8 && e8.max_error > 1e-12, "{}", e8.max_error);
+        assert!(
+            e8.max_error < 1.3e-8 && e8.max_error > 1e-12,
+            "{}",
+            e8.max_error
+        );
         let wide = chebyshev(|x| (x / 8.0).exp(), -12.0, 4.0, 24);
         assert!(wide.max_error < 1e-13);
     }
 
     #[test]
     fn remez_beats_interpolation_and_equioscillates() {
-        for (deg, f) in [(4usize, f64::exp as fn(f64) -> f64), (7, |x: f64| (3.0 * x).tanh())] {
+        for (deg, f) in [
+            (4usize, f64::exp as fn(f64) -> f64),
+            (7, |x: f64| (3.0 * x).tanh()),
+        ] {
             let c = chebyshev(f, -1.0, 1.0, deg);
             let r = remez(f, -1.0, 1.0, deg);
-            assert!(r.max_error <= c.max_error, "{deg}: {} vs {}", r.max_error, c.max_error);
+            assert!(
+                r.max_error <= c.max_error,
+                "{deg}: {} vs {}",
+                r.max_error,
+                c.max_error
+            );
         }
         // Known value: the minimax error of degree-1 approximation of exp on [-1,1] is ~0.2788.
         let r1 = remez(f64::exp, -1.0, 1.0, 1);

@@ -13,7 +13,7 @@
 //!
 //! 1. `x' = x/(2 R_max)` at real classes, `-1/2` at pads (one plaintext product: 1 level);
 //! 2. max tournament, `m <- max(m, Rot(m, 2^j))` for `j < log2 c'`, with the composite-sign
-//!    max of [`elementary::max`]. Only the first slot of each tile is guaranteed to hold its
+//!    max of [`elementary::max`] (HETAL variants) or the one-sided [`ReluMax`] (`fast`). Only the first slot of each tile is guaranteed to hold its
 //!    row's max (a tile at the end of a row reads the next row), so the last round is masked to
 //!    those slots (free: the mask is folded into polynomial coefficients) and broadcast back over
 //!    the tile by `log2 c'` right rotations (no level);
@@ -22,7 +22,7 @@
 //!    - `hetal_normal`: 5 domain-extension steps, then `p(x/8)^8`;
 //!    - `hetal_precise`: the same plus the degree-5 correction before the exp;
 //!    - `fast`: no domain extension: a Chebyshev fit `q(d) ≈ e^(2 R_max d / 2^s)` on
-//!      `[-1.5, 0.5]` then `s` squarings (exact up to the fit, no domain-extension error);
+//!      `[-1.5, 0.5]` (`α = 1`: the affine map is free) then `s` squarings (exact up to the fit);
 //! 5. `z = Σ_tile e` by `log2 c'` left rotations (valid at each tile's first slot);
 //! 6. `1/z` by Goldschmidt, masked to the first slots (free), broadcast over the tile;
 //! 7. output `e · (1/z)` (1 level).
@@ -47,7 +47,7 @@
 //! # }
 //! ```
 
-use crate::elementary::{self, Goldschmidt, SquaringExp};
+use crate::elementary::{self, Goldschmidt, ReluMax, SquaringExp};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use hetal_ckks::polyeval;
 use hetal_ckks::{Error, Result};
@@ -64,6 +64,8 @@ pub const R_MAX: f64 = 128.0;
 /// The parameters of [`Variant::Fast`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FastConfig {
+    /// Degree of the one-sided ReLU polynomial of the tournament's max ([`ReluMax`]).
+    pub relu_degree: usize,
     /// Squarings after the exp polynomial.
     pub squarings: u32,
     /// Degree of the exp polynomial, a Chebyshev interpolant of `e^(256 d / 2^squarings)` on
@@ -76,19 +78,20 @@ pub struct FastConfig {
 impl FastConfig {
     /// The measured default (docs/performance.md).
     pub const DEFAULT: Self = Self {
+        relu_degree: 63,
         squarings: 6,
         exp_degree: 15,
         inverse_eps: 1e-6,
     };
 
-    /// The Goldschmidt inverse for a layout. The tournament's max is a convex combination of its
-    /// inputs, so it never exceeds the true max and the row sum `z` is at least 1. Each round
-    /// underestimates by at most 3.07e-3 (normalized, measured in elementary's tests), i.e. 0.79
-    /// in logit units, so `z <= c e^(0.79 rounds) <= R = c' e^(0.8 rounds) < 2R`.
-    pub fn inverse(&self, layout: SoftmaxLayout) -> Goldschmidt {
+    /// The Goldschmidt inverse for a layout and the tournament's max. The one-sided max never
+    /// exceeds the true max, so the row sum `z` is at least 1 (up to rounding); each round
+    /// undershoots by at most `gap` (normalized), i.e. `2 R_max gap` in logit units, so
+    /// `z <= c e^(2 R_max gap rounds) <= R < 2R` with a 5% margin on the exponent.
+    pub fn inverse(&self, layout: SoftmaxLayout, max: &ReluMax) -> Goldschmidt {
         let rounds = layout.log_padded() as f64;
-        let r = layout.padded() as f64 * (0.8 * rounds).exp();
-        Goldschmidt::for_range(1.0, r, self.inverse_eps)
+        let r = layout.padded() as f64 * (1.05 * 2.0 * R_MAX * max.gap * rounds).exp();
+        Goldschmidt::for_range(0.99, r, self.inverse_eps)
     }
 }
 
@@ -99,9 +102,11 @@ pub enum Variant {
     HetalNormal,
     /// HETAL's reference pipeline with the degree-5 domain-extension correction.
     HetalPrecise,
-    /// The lower-depth default: one `g` in the max's composite sign (7 levels per tournament
-    /// round instead of 10), exp by a fitted polynomial and squarings (no domain extension), a
-    /// Goldschmidt inverse tuned to the range of the row sum.
+    /// The lower-depth default ([`FastConfig::DEFAULT`]): the tournament's max is
+    /// `b + P(a - b)` with a one-sided degree-63 ReLU fit ([`ReluMax`], 6 levels per round
+    /// instead of 10, never above the true max), exp by a fitted polynomial and squarings (no
+    /// domain extension, so no domain-extension error), and a Goldschmidt inverse tuned to the
+    /// range the row sum can have.
     Fast,
 }
 
@@ -187,6 +192,7 @@ impl SoftmaxLayout {
 #[derive(Debug, Clone)]
 struct FastParams {
     exp: SquaringExp,
+    max: ReluMax,
 }
 
 /// A softmax circuit for one variant and layout: its rotation steps and depth are known before
@@ -204,12 +210,14 @@ impl SoftmaxPlan {
     /// [`Variant::Fast`] with explicit parameters.
     pub fn fast_with(layout: SoftmaxLayout, f: FastConfig) -> Self {
         let exp = elementary::exp_squaring(-1.5, 0.5, 2.0 * R_MAX, f.squarings, f.exp_degree);
+        let max = ReluMax::fit(f.relu_degree);
+        let inverse = f.inverse(layout, &max);
         Self {
             variant: Variant::Fast,
             layout,
-            g_count: 2,
-            fast: Some(FastParams { exp }),
-            inverse: f.inverse(layout),
+            g_count: 0,
+            fast: Some(FastParams { exp, max }),
+            inverse,
         }
     }
 
@@ -250,7 +258,9 @@ impl SoftmaxPlan {
         match &self.fast {
             Some(f) => f.exp.depth(),
             None => {
-                let de: usize = (0..N).map(|i| elementary::domain_extension(R, L, i).depth()).sum();
+                let de: usize = (0..N)
+                    .map(|i| elementary::domain_extension(R, L, i).depth())
+                    .sum();
                 let corr = if self.variant == Variant::HetalPrecise {
                     elementary::domain_extension_correction(R, L, N).depth()
                 } else {
@@ -264,10 +274,11 @@ impl SoftmaxPlan {
     /// Levels consumed by [`evaluate`](Self::evaluate): normalization 1, tournament
     /// `log2 c' · max_depth`, exp, inverse, final product 1.
     pub fn depth(&self) -> usize {
-        1 + self.layout.log_padded() * elementary::max_depth(self.g_count)
-            + self.exp_depth()
-            + self.inverse.depth()
-            + 1
+        let max_depth = match &self.fast {
+            Some(f) => f.max.depth(),
+            None => elementary::max_depth(self.g_count),
+        };
+        1 + self.layout.log_padded() * max_depth + self.exp_depth() + self.inverse.depth() + 1
     }
 
     /// Runs the softmax on a ciphertext at level at least [`depth`](Self::depth).
@@ -276,7 +287,11 @@ impl SoftmaxPlan {
         if backend.slots() != lay.slots {
             return Err(Error::InvalidArgument {
                 op: "softmax",
-                reason: format!("layout has {} slots, backend {}", lay.slots, backend.slots()),
+                reason: format!(
+                    "layout has {} slots, backend {}",
+                    lay.slots,
+                    backend.slots()
+                ),
             });
         }
         if backend.level(x) < self.depth() {
@@ -289,7 +304,8 @@ impl SoftmaxPlan {
         let c = lay.classes;
         let class_mask = lay.mask(|k| k < c);
         let first_mask = lay.mask(|k| k == 0);
-        let cplx = |v: &[f64]| -> Vec<Complex64> { v.iter().map(|&x| Complex64::new(x, 0.0)).collect() };
+        let cplx =
+            |v: &[f64]| -> Vec<Complex64> { v.iter().map(|&x| Complex64::new(x, 0.0)).collect() };
         let cp = lay.padded();
         // 1. normalize, pads at -1/2.
         let level = backend.level(x);
@@ -306,7 +322,10 @@ impl SoftmaxPlan {
         for j in 0..rounds {
             let rot = backend.rotate(&m, 1 << j)?;
             let mask = (j + 1 == rounds).then_some(first_mask.as_slice());
-            m = elementary::max(backend, &m, &rot, self.g_count, mask)?;
+            m = match &self.fast {
+                Some(f) => f.max.max(backend, &m, &rot, mask)?,
+                None => elementary::max(backend, &m, &rot, self.g_count, mask)?,
+            };
         }
         let m = backend.rotate_and_sum(&m, -1, cp)?;
         // 3. shift.
@@ -359,7 +378,13 @@ impl SoftmaxPlan {
         let mut m = xn.clone();
         for j in 0..self.layout.log_padded() {
             m = (0..cp)
-                .map(|i| elementary::max_f64(m[i], m[(i + (1 << j)) % cp], self.g_count))
+                .map(|i| {
+                    let (a, b) = (m[i], m[(i + (1 << j)) % cp]);
+                    match &self.fast {
+                        Some(f) => f.max.max_f64(a, b),
+                        None => elementary::max_f64(a, b, self.g_count),
+                    }
+                })
                 .collect();
         }
         let m0 = m[0];
@@ -441,7 +466,9 @@ pub fn measure_with(
     use rand_chacha::ChaCha20Rng;
     use rand_core::{RngCore, SeedableRng};
     let cp = classes.next_power_of_two();
-    let rows_per_ct = ((1usize << 14) / cp).min(samples.next_power_of_two()).max(1);
+    let rows_per_ct = ((1usize << 14) / cp)
+        .min(samples.next_power_of_two())
+        .max(1);
     let slots = rows_per_ct * cp;
     let layout = SoftmaxLayout::new(slots, cp, classes)?;
     let plan = match (variant, fast) {
@@ -520,8 +547,8 @@ mod tests {
                 (Variant::Fast, fast),
             ] {
                 let s = measure(variant, c, range, 200, 7).unwrap();
-                let layout = SoftmaxLayout::new(c.next_power_of_two(), c.next_power_of_two(), c)
-                    .unwrap();
+                let layout =
+                    SoftmaxLayout::new(c.next_power_of_two(), c.next_power_of_two(), c).unwrap();
                 assert_eq!(s.depth, SoftmaxPlan::new(variant, layout).depth());
                 assert!(
                     s.max_err <= bound,
@@ -574,10 +601,50 @@ mod tests {
                     for j in 0..4 {
                         let got = out[i * 16 + t * 4 + j];
                         let want = if j < 3 { twin[j] } else { 0.0 };
-                        assert!((got - want).abs() < 1e-9, "{variant:?} row {i} tile {t}: {got} vs {want}");
+                        assert!(
+                            (got - want).abs() < 1e-9,
+                            "{variant:?} row {i} tile {t}: {got} vs {want}"
+                        );
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn simulated_ckks_noise_stays_within_budget() {
+        use hetal_ckks::backend::NoiseModel;
+        // Noise of 2^-30 per operation (a 40-bit scale with ~10 bits of noise), 128 samples.
+        let c = 10;
+        let layout = SoftmaxLayout::new(128 * 16, 16, c).unwrap();
+        for (variant, budget) in [(Variant::Fast, 1e-5), (Variant::HetalPrecise, 1.2e-2)] {
+            let plan = SoftmaxPlan::new(variant, layout);
+            let noise = NoiseModel {
+                per_operation: 2f64.powi(-30),
+                bootstrap: 0.0,
+                seed: 3,
+            };
+            let be = PlainBackend::new(layout.slots(), ScaleChain::uniform(plan.depth(), 40.0))
+                .with_noise(noise);
+            let mut v = vec![0.0; layout.slots()];
+            let mut rows = Vec::new();
+            for i in 0..128 {
+                let row: Vec<f64> = (0..c)
+                    .map(|j| 128.0 * (((i * 37 + j * 101) % 257) as f64 / 128.0 - 1.0))
+                    .collect();
+                v[i * 16..i * 16 + c].copy_from_slice(&row);
+                rows.push(row);
+            }
+            let x = be.encrypt_real(&v, plan.depth()).unwrap();
+            let out = be.decrypt_real(&plan.evaluate(&be, &x).unwrap()).unwrap();
+            let mut worst = 0.0f64;
+            for (i, row) in rows.iter().enumerate() {
+                let exact = softmax_f64(row);
+                for j in 0..c {
+                    worst = worst.max((out[i * 16 + j] - exact[j]).abs());
+                }
+            }
+            assert!(worst < budget, "{variant:?}: {worst}");
         }
     }
 
@@ -590,7 +657,13 @@ mod tests {
         let plan = SoftmaxPlan::new(Variant::Fast, layout);
         let be = PlainBackend::new(8, ScaleChain::uniform(10, 40.0));
         let x = be.encrypt_real(&[0.0; 8], 10).unwrap();
-        assert!(matches!(plan.evaluate(&be, &x), Err(Error::LevelExhausted { .. })));
-        assert_eq!(Variant::from_name("hetal_precise"), Some(Variant::HetalPrecise));
+        assert!(matches!(
+            plan.evaluate(&be, &x),
+            Err(Error::LevelExhausted { .. })
+        ));
+        assert_eq!(
+            Variant::from_name("hetal_precise"),
+            Some(Variant::HetalPrecise)
+        );
     }
 }
