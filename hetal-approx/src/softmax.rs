@@ -143,7 +143,7 @@ impl SoftmaxLayout {
     /// and `row_len` divides `slots`.
     pub fn new(slots: usize, row_len: usize, classes: usize) -> Result<Self> {
         let cp = classes.next_power_of_two();
-        if classes < 2 || row_len == 0 || row_len % cp != 0 || slots % row_len != 0 {
+        if classes < 2 || row_len == 0 || !row_len.is_multiple_of(cp) || !slots.is_multiple_of(row_len) {
             return Err(Error::InvalidArgument {
                 op: "SoftmaxLayout::new",
                 reason: format!(
