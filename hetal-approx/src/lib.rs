@@ -12,3 +12,7 @@
 pub mod elementary;
 pub mod fit;
 pub mod softmax;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

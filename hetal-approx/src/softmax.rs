@@ -143,7 +143,11 @@ impl SoftmaxLayout {
     /// and `row_len` divides `slots`.
     pub fn new(slots: usize, row_len: usize, classes: usize) -> Result<Self> {
         let cp = classes.next_power_of_two();
-        if classes < 2 || row_len == 0 || !row_len.is_multiple_of(cp) || !slots.is_multiple_of(row_len) {
+        if classes < 2
+            || row_len == 0
+            || !row_len.is_multiple_of(cp)
+            || !slots.is_multiple_of(row_len)
+        {
             return Err(Error::InvalidArgument {
                 op: "SoftmaxLayout::new",
                 reason: format!(
@@ -529,12 +533,12 @@ mod tests {
         (2, 128.0, 3.0e-3, 2.0e-3, 1e-7),
         (3, 8.0, 4.0e-3, 2.0e-3, 1e-7),
         (3, 128.0, 3.7e-3, 2.2e-3, 1e-7),
-        (4, 128.0, 6.0e-3, 3.0e-3, 1e-7),
+        (4, 128.0, 6.0e-3, 3.5e-3, 1e-7),
         (7, 128.0, 1.2e-2, 6.0e-3, 1e-7),
         (8, 128.0, 1.3e-2, 7.0e-3, 1e-7),
         (10, 8.0, 1.5e-2, 4.7e-3, 1e-7),
         (10, 128.0, 2.0e-2, 9.4e-3, 1e-7),
-        (16, 32.0, 2.0e-2, 1.0e-2, 1e-7),
+        (16, 32.0, 2.0e-2, 1.2e-2, 1e-7),
         (16, 128.0, 2.5e-2, 1.2e-2, 1e-7),
     ];
 
@@ -558,6 +562,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn fast_default_components_are_as_documented() {
+        let f = FastConfig::DEFAULT;
+        let e = elementary::exp_squaring(-1.5, 0.5, 2.0 * R_MAX, f.squarings, f.exp_degree);
+        assert!(e.fit_error < 3.5e-7, "{}", e.fit_error);
+        assert_eq!(e.depth(), 10);
+        let m = ReluMax::fit(f.relu_degree);
+        assert_eq!(m.depth(), 6);
+        let inv: Vec<usize> = [2usize, 4, 8, 16]
+            .iter()
+            .map(|&c| f.inverse(SoftmaxLayout::new(c, c, c).unwrap(), &m).depth())
+            .collect();
+        assert_eq!(inv, vec![8, 11, 14, 16]);
     }
 
     #[test]
