@@ -281,11 +281,40 @@ pub fn exp_circuit<B: SlotBackend + ?Sized>(
     e: &SquaringExp,
     mask: Option<&[f64]>,
 ) -> Result<B::Ct> {
+    exp_circuit_with(backend, x, e, mask, f64::INFINITY, &no_refresh::<B>)
+}
+
+/// A hook called before each stage of a circuit with `(ciphertext, levels the stage needs,
+/// bound on its slot magnitudes)`; it returns the ciphertext to use (e.g. bootstrapped, see
+/// [`crate::bootstrap::ensure_levels`]).
+pub type Refresh<'a, C> = &'a dyn Fn(&C, usize, f64) -> Result<C>;
+
+/// The identity [`Refresh`] (the caller guarantees enough levels).
+pub fn no_refresh<B: SlotBackend + ?Sized>(
+    ct: &B::Ct,
+    _needed: usize,
+    _bound: f64,
+) -> Result<B::Ct> {
+    Ok(ct.clone())
+}
+
+/// [`exp_circuit`] with a [`Refresh`] hook before the polynomial and each squaring; `bound`
+/// bounds the intermediate values (`e^x` and its square roots).
+pub fn exp_circuit_with<B: SlotBackend + ?Sized>(
+    backend: &B,
+    x: &B::Ct,
+    e: &SquaringExp,
+    mask: Option<&[f64]>,
+    bound: f64,
+    refresh: Refresh<'_, B::Ct>,
+) -> Result<B::Ct> {
+    let x = refresh(x, e.poly.depth(), 2.0)?;
     let mut y = match mask {
-        None => polyeval::evaluate(backend, x, &e.poly)?,
-        Some(m) => polyeval::evaluate_masked(backend, x, &e.poly, m)?,
+        None => polyeval::evaluate(backend, &x, &e.poly)?,
+        Some(m) => polyeval::evaluate_masked(backend, &x, &e.poly, m)?,
     };
     for _ in 0..e.squarings {
+        y = refresh(&y, 1, bound)?;
         y = backend.mul_relin_rescale(&y, &y)?;
     }
     Ok(y)
@@ -355,6 +384,20 @@ pub fn goldschmidt<B: SlotBackend + ?Sized>(
     params: Goldschmidt,
     mask: Option<&[f64]>,
 ) -> Result<B::Ct> {
+    goldschmidt_with(backend, z, params, mask, &no_refresh::<B>)
+}
+
+/// [`goldschmidt`] with a [`Refresh`] hook before the first step (`z <= 2R`) and before each
+/// iteration (`t` in `[0, 1]` with 3 levels, `y` at most `2 / z`, bounded by 2 for `z >= 1`,
+/// with 2 levels).
+pub fn goldschmidt_with<B: SlotBackend + ?Sized>(
+    backend: &B,
+    z: &B::Ct,
+    params: Goldschmidt,
+    mask: Option<&[f64]>,
+    refresh: Refresh<'_, B::Ct>,
+) -> Result<B::Ct> {
+    let z = &refresh(z, 1, 2.0 * params.r)?;
     let n = backend.slots();
     let ones = vec![1.0; n];
     let m = mask.unwrap_or(&ones);
@@ -388,6 +431,10 @@ pub fn goldschmidt<B: SlotBackend + ?Sized>(
     let zr2 = backend.rescale(&zr2)?;
     let mut y = backend.add_plain(&zr2, &enc(m.iter().map(|w| 2.0 * w / r).collect(), lv, sc)?)?;
     for _ in 0..params.iterations {
+        // y <- y (1 + t^2) lands at min(level y, level t - 1) - 1: keep a level spare on both
+        // so that y can still be scaled into a bootstrap's range afterwards.
+        t = refresh(&t, 3, 1.0)?;
+        y = refresh(&y, 2, 2.0)?;
         t = backend.mul_relin_rescale(&t, &t)?;
         let one_plus = backend.add_const(&t, Complex64::new(1.0, 0.0))?;
         let (yy, op) = backend.align_levels(&y, &one_plus)?;

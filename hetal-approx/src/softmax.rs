@@ -47,8 +47,8 @@
 //! # }
 //! ```
 
-use crate::elementary::{self, Goldschmidt, ReluMax, SquaringExp};
-use hetal_ckks::backend::{Complex64, SlotBackend};
+use crate::elementary::{self, Goldschmidt, Refresh, ReluMax, SquaringExp};
+use hetal_ckks::backend::{Bootstrap, Complex64, SlotBackend};
 use hetal_ckks::polyeval;
 use hetal_ckks::{Error, Result};
 
@@ -287,17 +287,7 @@ impl SoftmaxPlan {
 
     /// Runs the softmax on a ciphertext at level at least [`depth`](Self::depth).
     pub fn evaluate<B: SlotBackend + ?Sized>(&self, backend: &B, x: &B::Ct) -> Result<B::Ct> {
-        let lay = self.layout;
-        if backend.slots() != lay.slots {
-            return Err(Error::InvalidArgument {
-                op: "softmax",
-                reason: format!(
-                    "layout has {} slots, backend {}",
-                    lay.slots,
-                    backend.slots()
-                ),
-            });
-        }
+        self.check_slots(backend)?;
         if backend.level(x) < self.depth() {
             return Err(Error::LevelExhausted {
                 op: "softmax",
@@ -305,16 +295,98 @@ impl SoftmaxPlan {
                 needed: self.depth(),
             });
         }
+        self.run(backend, x, &elementary::no_refresh::<B>)
+    }
+
+    /// The most levels one stage needs (the largest polynomial or step), plus one for scaling
+    /// values into the bootstrap bound: [`evaluate_bootstrapped`](Self::evaluate_bootstrapped)
+    /// needs `bootstrap_level() >= stage_depth()`.
+    pub fn stage_depth(&self) -> usize {
+        let max_depth = match &self.fast {
+            Some(f) => f.max.depth(),
+            None => elementary::max_depth(self.g_count),
+        };
+        let exp_poly = match &self.fast {
+            Some(f) => f.exp.poly.depth(),
+            None => elementary::hetal_exp_poly().depth(),
+        };
+        1 + max_depth.max(exp_poly).max(3)
+    }
+
+    /// Runs the softmax on a ciphertext at any level, bootstrapping each intermediate
+    /// ciphertext right before a stage it has too few levels for (values are scaled into
+    /// [`Bootstrap::bootstrap_bound`] first, see [`crate::bootstrap::ensure_levels`]). Without
+    /// noise the result equals [`evaluate`](Self::evaluate)'s.
+    ///
+    /// ```
+    /// use hetal_approx::softmax::{SoftmaxLayout, SoftmaxPlan, Variant};
+    /// use hetal_ckks::backend::{PlainBackend, PlainBootstrap, ScaleChain, SlotClient};
+    /// # fn main() -> hetal_ckks::Result<()> {
+    /// let plan = SoftmaxPlan::new(Variant::Fast, SoftmaxLayout::new(4, 4, 4)?);
+    /// // 9 levels after bootstrapping, like the N16QP1546 preset, inputs up to 1 in magnitude.
+    /// let be = PlainBackend::new(4, ScaleChain::uniform(12, 40.0))
+    ///     .with_bootstrap(PlainBootstrap { output_level: 9, bound: 1.0 });
+    /// let x = be.encrypt_real(&[100.0, -20.0, 99.0, 0.0], 3)?;
+    /// let y = be.decrypt_real(&plan.evaluate_bootstrapped(&be, &x)?)?;
+    /// let exact = hetal_approx::softmax::softmax_f64(&[100.0, -20.0, 99.0, 0.0]);
+    /// assert!((y[0] - exact[0]).abs() < 1e-6);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn evaluate_bootstrapped<B: SlotBackend + Bootstrap + ?Sized>(
+        &self,
+        backend: &B,
+        x: &B::Ct,
+    ) -> Result<B::Ct> {
+        self.check_slots(backend)?;
+        if backend.bootstrap_level() < self.stage_depth() {
+            return Err(Error::LevelExhausted {
+                op: "softmax (levels after bootstrapping)",
+                level: backend.bootstrap_level(),
+                needed: self.stage_depth(),
+            });
+        }
+        let refresh = |ct: &B::Ct, needed: usize, bound: f64| {
+            crate::bootstrap::ensure_levels(backend, ct, needed, bound)
+        };
+        self.run(backend, x, &refresh)
+    }
+
+    fn check_slots<B: SlotBackend + ?Sized>(&self, backend: &B) -> Result<()> {
+        if backend.slots() != self.layout.slots {
+            return Err(Error::InvalidArgument {
+                op: "softmax",
+                reason: format!(
+                    "layout has {} slots, backend {}",
+                    self.layout.slots,
+                    backend.slots()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn run<B: SlotBackend + ?Sized>(
+        &self,
+        backend: &B,
+        x: &B::Ct,
+        refresh: Refresh<'_, B::Ct>,
+    ) -> Result<B::Ct> {
+        let lay = self.layout;
         let c = lay.classes;
         let class_mask = lay.mask(|k| k < c);
         let first_mask = lay.mask(|k| k == 0);
         let cplx =
             |v: &[f64]| -> Vec<Complex64> { v.iter().map(|&x| Complex64::new(x, 0.0)).collect() };
         let cp = lay.padded();
+        // Bounds on slot magnitudes, for refreshing: normalized values and max are within 1,
+        // the shift within 1.5, exps and sums within R (the inverse's range), inverses within 2.
+        let big = self.inverse.r * 2.0;
         // 1. normalize, pads at -1/2.
-        let level = backend.level(x);
+        let x = refresh(x, 1, R_MAX)?;
+        let level = backend.level(&x);
         let w: Vec<f64> = class_mask.iter().map(|m| m / (2.0 * R_MAX)).collect();
-        let xn = backend.mul_plain_rescale(x, &backend.encode(&cplx(&w), level)?)?;
+        let xn = backend.mul_plain_rescale(&x, &backend.encode(&cplx(&w), level)?)?;
         let pads: Vec<f64> = class_mask.iter().map(|m| -(1.0 - m) / 2.0).collect();
         let xn = backend.add_plain(
             &xn,
@@ -322,8 +394,13 @@ impl SoftmaxPlan {
         )?;
         // 2. tournament, last round masked to first slots, then broadcast.
         let rounds = lay.log_padded();
+        let max_depth = match &self.fast {
+            Some(f) => f.max.depth(),
+            None => elementary::max_depth(self.g_count),
+        };
         let mut m = xn.clone();
         for j in 0..rounds {
+            m = refresh(&m, max_depth, 1.0)?;
             let rot = backend.rotate(&m, 1 << j)?;
             let mask = (j + 1 == rounds).then_some(first_mask.as_slice());
             m = match &self.fast {
@@ -332,31 +409,33 @@ impl SoftmaxPlan {
             };
         }
         let m = backend.rotate_and_sum(&m, -1, cp)?;
-        // 3. shift.
+        // 3. shift (d is within 1.5: keep a level to scale it if it must be bootstrapped).
+        let xn = refresh(&xn, 1, 1.0)?;
+        let m = refresh(&m, 1, 1.0)?;
         let (xn, m) = backend.align_levels(&xn, &m)?;
         let d = backend.sub(&xn, &m)?;
         // 4. exp, masked to real classes.
         let e = match &self.fast {
-            Some(f) => elementary::exp_circuit(backend, &d, &f.exp, Some(&class_mask))?,
+            Some(f) => {
+                elementary::exp_circuit_with(backend, &d, &f.exp, Some(&class_mask), big, refresh)?
+            }
             None => {
+                let d = refresh(&d, 2, 1.5)?;
                 let mut t = backend.mul_int(&d, (2.0 * R_MAX) as i64)?;
                 for i in (0..N).rev() {
+                    t = refresh(&t, 2, 1.1 * R * L.powi(i + 1))?;
                     t = polyeval::evaluate(backend, &t, &elementary::domain_extension(R, L, i))?;
                 }
                 if self.variant == Variant::HetalPrecise {
-                    t = polyeval::evaluate(
-                        backend,
-                        &t,
-                        &elementary::domain_extension_correction(R, L, N),
-                    )?;
+                    let corr = elementary::domain_extension_correction(R, L, N);
+                    t = refresh(&t, corr.depth(), 1.1 * R)?;
+                    t = polyeval::evaluate(backend, &t, &corr)?;
                 }
-                let mut y = polyeval::evaluate_masked(
-                    backend,
-                    &t,
-                    &elementary::hetal_exp_poly(),
-                    &class_mask,
-                )?;
+                let p = elementary::hetal_exp_poly();
+                t = refresh(&t, p.depth(), 2.0 * R)?;
+                let mut y = polyeval::evaluate_masked(backend, &t, &p, &class_mask)?;
                 for _ in 0..3 {
+                    y = refresh(&y, 1, big)?;
                     y = backend.mul_relin_rescale(&y, &y)?;
                 }
                 y
@@ -365,9 +444,12 @@ impl SoftmaxPlan {
         // 5. row sums at the tiles' first slots.
         let z = backend.rotate_and_sum(&e, 1, cp)?;
         // 6. inverse at first slots, broadcast.
-        let inv = elementary::goldschmidt(backend, &z, self.inverse, Some(&first_mask))?;
+        let inv =
+            elementary::goldschmidt_with(backend, &z, self.inverse, Some(&first_mask), refresh)?;
         let inv = backend.rotate_and_sum(&inv, -1, cp)?;
         // 7. output.
+        let e = refresh(&e, 1, big)?;
+        let inv = refresh(&inv, 1, 2.0)?;
         let (e, inv) = backend.align_levels(&e, &inv)?;
         backend.mul_relin_rescale(&e, &inv)
     }
@@ -665,6 +747,62 @@ mod tests {
             }
             assert!(worst < budget, "{variant:?}: {worst}");
         }
+    }
+
+    #[test]
+    fn bootstrapped_evaluation_matches_the_twin_with_few_levels() {
+        use hetal_ckks::backend::{Bootstrap, CountingBackend, PlainBootstrap};
+        let layout = SoftmaxLayout::new(64, 16, 10).unwrap();
+        for variant in Variant::ALL {
+            let plan = SoftmaxPlan::new(variant, layout);
+            // 9 levels after bootstrapping (the N16QP1546 preset), bootstrap inputs within 1.
+            let out_level = plan.stage_depth().max(9);
+            let be = CountingBackend::new(
+                PlainBackend::new(64, ScaleChain::uniform(out_level + 2, 40.0)).with_bootstrap(
+                    PlainBootstrap {
+                        output_level: out_level,
+                        bound: 1.0,
+                    },
+                ),
+            );
+            let rows: Vec<Vec<f64>> = (0..4)
+                .map(|i| {
+                    (0..10)
+                        .map(|j| ((i * 7 + j * 29) % 51) as f64 * 5.0 - 125.0)
+                        .collect()
+                })
+                .collect();
+            let mut v = vec![0.0; 64];
+            for (i, row) in rows.iter().enumerate() {
+                v[i * 16..i * 16 + 10].copy_from_slice(row);
+            }
+            let x = be.encrypt_real(&v, 1).unwrap();
+            let y = plan.evaluate_bootstrapped(&be, &x).unwrap();
+            let out = be.decrypt_real(&y).unwrap();
+            for (i, row) in rows.iter().enumerate() {
+                let twin = plan.eval_f64(row);
+                for j in 0..10 {
+                    assert!((out[i * 16 + j] - twin[j]).abs() < 1e-9, "{variant:?}");
+                }
+            }
+            let boots = be.counts().bootstraps as usize;
+            // At least one bootstrap per `bootstrap_level` levels of the plain circuit.
+            assert!(
+                boots * be.bootstrap_level() >= plan.depth(),
+                "{variant:?}: {boots}"
+            );
+        }
+        let plan = SoftmaxPlan::new(Variant::Fast, layout);
+        let shallow =
+            PlainBackend::new(64, ScaleChain::uniform(8, 40.0)).with_bootstrap(PlainBootstrap {
+                output_level: 4,
+                bound: 1.0,
+            });
+        let x = shallow.encrypt_real(&[0.0; 64], 8).unwrap();
+        assert!(matches!(
+            plan.evaluate_bootstrapped(&shallow, &x),
+            Err(Error::LevelExhausted { .. })
+        ));
     }
 
     #[test]
