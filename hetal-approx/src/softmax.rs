@@ -602,6 +602,50 @@ pub fn measure_with(
     })
 }
 
+/// Bootstraps [`SoftmaxPlan::evaluate_bootstrapped`] performs for one ciphertext of logits
+/// (uniform in `[-R_max, R_max]`) that starts at `bootstrap_level`, on a
+/// [`PlainBackend`](hetal_ckks::backend::PlainBackend) whose bootstrap refreshes to
+/// `bootstrap_level` inputs of magnitude at most `bound`. Every ciphertext refreshed counts (the
+/// circuit sometimes holds two at once).
+///
+/// ```
+/// use hetal_approx::softmax::{count_bootstraps, Variant};
+/// // With 11 levels after bootstrapping (HETAL's max stage needs 10 + 1 for scaling):
+/// let fast = count_bootstraps(Variant::Fast, 4, 11, 1.0).unwrap();
+/// let normal = count_bootstraps(Variant::HetalNormal, 4, 11, 1.0).unwrap();
+/// assert!(fast > 0 && fast < normal);
+/// // With 9 (the N16QP1546 preset) only `fast` runs at all.
+/// assert!(count_bootstraps(Variant::Fast, 4, 9, 1.0).is_ok());
+/// assert!(count_bootstraps(Variant::HetalNormal, 4, 9, 1.0).is_err());
+/// ```
+pub fn count_bootstraps(
+    variant: Variant,
+    classes: usize,
+    bootstrap_level: usize,
+    bound: f64,
+) -> Result<u64> {
+    use hetal_ckks::backend::{
+        CountingBackend, PlainBackend, PlainBootstrap, ScaleChain, SlotClient,
+    };
+    let cp = classes.next_power_of_two();
+    let layout = SoftmaxLayout::new(cp, cp, classes)?;
+    let plan = SoftmaxPlan::new(variant, layout);
+    let backend = CountingBackend::new(
+        PlainBackend::new(cp, ScaleChain::uniform(bootstrap_level, 40.0)).with_bootstrap(
+            PlainBootstrap {
+                output_level: bootstrap_level,
+                bound,
+            },
+        ),
+    );
+    let logits: Vec<f64> = (0..classes)
+        .map(|j| R_MAX * (((j * 37 + 11) % 64) as f64 / 32.0 - 1.0))
+        .collect();
+    let x = backend.encrypt_real(&logits, bootstrap_level)?;
+    plan.evaluate_bootstrapped(&backend, &x)?;
+    Ok(backend.counts().bootstraps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
