@@ -531,6 +531,7 @@ mod tests {
             .map(|&x| ((exp_hetal_f64(x) - x.exp()) / x.exp()).abs())
             .fold(0.0, f64::max);
         assert!(rel < 1.3e-6, "{rel}");
+        assert_eq!(hetal_exp_poly().depth() + 3, 7);
         let e = exp_squaring(-1.5, 0.5, 256.0, 5, 32);
         assert_eq!(e.depth(), 6 + 5);
         let rel = grid(-40.0 / 256.0, 8.0 / 256.0, 4001)
@@ -549,6 +550,7 @@ mod tests {
     #[test]
     fn inverses_converge_on_their_ranges() {
         let g = Goldschmidt::HETAL;
+        assert_eq!(g.depth(), 18);
         let rel = grid(1.0, 100.0, 2000)
             .iter()
             .map(|&z| (g.eval_f64(z) * z - 1.0).abs())
@@ -608,6 +610,7 @@ mod tests {
         let (r, l, n) = (8.0, 2.0, 5);
         for i in (0..n).rev() {
             let p = domain_extension(r, l, i);
+            assert_eq!(p.depth(), 2);
             let wide = r * l.powi(i + 1);
             let img = grid(-wide, wide, 4001)
                 .iter()
