@@ -867,4 +867,32 @@ mod tests {
             Some(Variant::HetalPrecise)
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        #[test]
+        fn fast_matches_twin_and_exact_on_random_rows(
+            c in 2usize..=16,
+            rows in proptest::collection::vec(proptest::collection::vec(-128.0f64..128.0, 16), 1..5),
+        ) {
+            let cp = c.next_power_of_two();
+            let layout = SoftmaxLayout::new(4 * cp, cp, c).unwrap();
+            let plan = SoftmaxPlan::new(Variant::Fast, layout);
+            let be = PlainBackend::new(4 * cp, ScaleChain::uniform(plan.depth(), 40.0));
+            let mut v = vec![0.0; 4 * cp];
+            for (i, row) in rows.iter().enumerate() {
+                v[i * cp..i * cp + c].copy_from_slice(&row[..c]);
+            }
+            let x = be.encrypt_real(&v, plan.depth()).unwrap();
+            let out = be.decrypt_real(&plan.evaluate(&be, &x).unwrap()).unwrap();
+            for (i, row) in rows.iter().enumerate() {
+                let twin = plan.eval_f64(&row[..c]);
+                let exact = softmax_f64(&row[..c]);
+                for j in 0..c {
+                    proptest::prop_assert!((out[i * cp + j] - twin[j]).abs() < 1e-9);
+                    proptest::prop_assert!((out[i * cp + j] - exact[j]).abs() < 1e-6);
+                }
+            }
+        }
+    }
 }
