@@ -624,12 +624,22 @@ pub fn count_bootstraps(
     bootstrap_level: usize,
     bound: f64,
 ) -> Result<u64> {
+    let cp = classes.next_power_of_two();
+    let plan = SoftmaxPlan::new(variant, SoftmaxLayout::new(cp, cp, classes)?);
+    count_plan_bootstraps(&plan, bootstrap_level, bound)
+}
+
+/// [`count_bootstraps`] for an explicit plan (e.g. [`SoftmaxPlan::fast_with`]).
+pub fn count_plan_bootstraps(
+    plan: &SoftmaxPlan,
+    bootstrap_level: usize,
+    bound: f64,
+) -> Result<u64> {
     use hetal_ckks::backend::{
         CountingBackend, PlainBackend, PlainBootstrap, ScaleChain, SlotClient,
     };
-    let cp = classes.next_power_of_two();
-    let layout = SoftmaxLayout::new(cp, cp, classes)?;
-    let plan = SoftmaxPlan::new(variant, layout);
+    let cp = plan.layout.slots;
+    let classes = plan.layout.classes;
     let backend = CountingBackend::new(
         PlainBackend::new(cp, ScaleChain::uniform(bootstrap_level, 40.0)).with_bootstrap(
             PlainBootstrap {
@@ -638,8 +648,15 @@ pub fn count_bootstraps(
             },
         ),
     );
-    let logits: Vec<f64> = (0..classes)
-        .map(|j| R_MAX * (((j * 37 + 11) % 64) as f64 / 32.0 - 1.0))
+    let logits: Vec<f64> = (0..cp)
+        .map(|i| {
+            let j = plan.layout.class_of(i);
+            if j < classes {
+                R_MAX * (((j * 37 + 11) % 64) as f64 / 32.0 - 1.0)
+            } else {
+                0.0
+            }
+        })
         .collect();
     let x = backend.encrypt_real(&logits, bootstrap_level)?;
     plan.evaluate_bootstrapped(&backend, &x)?;
