@@ -6,7 +6,6 @@
 //! ([`ckks_backend::CkksBackend`], with [`ckks_backend::CkksClient`] holding the secret key).
 //!
 //! The scheme:
-//! [`backend::PlainBackend`], on [`backend::CountingBackend`] for cost models, and on CKKS.
 //!
 //! * [`params`]: the parameter literal, validation against the 128-bit security table
 //!   ([`security`]), presets, and the canonical scale of every level;
@@ -32,6 +31,7 @@ pub mod params;
 pub mod plaintext;
 pub mod security;
 pub mod serialization;
+pub mod polyeval;
 
 pub use error::{Error, Result};
 
