@@ -10,7 +10,7 @@
 
 use hetal_ckks::backend::{CountingBackend, PlainBackend, ScaleChain, SlotBackend};
 use hetal_linalg::{
-    AtbVariant, BlockShape, CrockettKind, CrockettPlan, DiagAbtPlan, DiagAtbPlan, Depth,
+    AtbVariant, BlockShape, CrockettKind, CrockettPlan, Depth, DiagAbtPlan, DiagAtbPlan,
     EncryptedMatrix, Layout, Matrix, PlanCounts,
 };
 

@@ -2,12 +2,8 @@
 //! reference).
 
 use crate::imag::MulByI;
-use crate::plan::{
-    MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps,
-};
-use crate::{
-    BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period,
-};
+use crate::plan::{MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps};
+use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use rayon::prelude::*;
 
@@ -280,4 +276,3 @@ pub(crate) fn check_operand<B: SlotBackend>(
     }
     Ok(())
 }
-

@@ -4,9 +4,7 @@
 use crate::abt::check_operand;
 use crate::imag::MulByI;
 use crate::plan::{MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps};
-use crate::{
-    BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period,
-};
+use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use rayon::prelude::*;
 
@@ -101,7 +99,13 @@ impl<B: SlotBackend> std::fmt::Debug for DiagAtbPlan<B> {
 impl<B: SlotBackend> DiagAtbPlan<B> {
     /// A plan for `Aᵀ (c x a) · B (a x b)` on `block`; `Err` if `c' = class_period(c)` does not
     /// divide `s1` or exceeds `s0`, or a dimension is zero.
-    pub fn new(block: BlockShape, a: usize, c: usize, b: usize, variant: AtbVariant) -> Result<Self> {
+    pub fn new(
+        block: BlockShape,
+        a: usize,
+        c: usize,
+        b: usize,
+        variant: AtbVariant,
+    ) -> Result<Self> {
         let period = class_period(c);
         let (s0, s1) = (block.rows(), block.cols());
         if a == 0 || b == 0 || c == 0 {
@@ -389,7 +393,13 @@ fn masked_select<B: SlotBackend>(backend: &B, x: &B::Ct, y: &B::Ct, m: &B::Pt) -
 }
 
 /// Cyclic left rotation by `k` inside every row: two hoisted rotations and one masked select.
-fn rot_left<B: SlotBackend>(backend: &B, x: &B::Ct, k: usize, s1: usize, m: &B::Pt) -> Result<B::Ct> {
+fn rot_left<B: SlotBackend>(
+    backend: &B,
+    x: &B::Ct,
+    k: usize,
+    s1: usize,
+    m: &B::Pt,
+) -> Result<B::Ct> {
     let rots = backend.rotate_hoisted(x, &[k as i32, k as i32 - s1 as i32])?;
     masked_select(backend, &rots[0], &rots[1], m)
 }

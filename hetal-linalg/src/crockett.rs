@@ -68,7 +68,13 @@ impl<B: SlotBackend> CrockettPlan<B> {
     /// A plan on `block`: for [`CrockettKind::Abt`], `A` is `a x b` and `B` is `c x b`; for
     /// [`CrockettKind::Atb`], `A` is `a x c` and `B` is `a x b`. `Err` if `c` exceeds a block
     /// side or a dimension is zero.
-    pub fn new(kind: CrockettKind, block: BlockShape, a: usize, b: usize, c: usize) -> Result<Self> {
+    pub fn new(
+        kind: CrockettKind,
+        block: BlockShape,
+        a: usize,
+        b: usize,
+        c: usize,
+    ) -> Result<Self> {
         let (s0, s1) = (block.rows(), block.cols());
         if a == 0 || b == 0 || c == 0 || c > s0 || c > s1 {
             return Err(Error::ShapeMismatch {

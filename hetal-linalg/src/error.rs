@@ -39,7 +39,9 @@ pub enum Error {
         got: String,
     },
     /// The operands do not have enough levels left for the circuit.
-    #[error("not enough levels in {op}: operand {operand} is at level {level}, the circuit needs {needed}")]
+    #[error(
+        "not enough levels in {op}: operand {operand} is at level {level}, the circuit needs {needed}"
+    )]
     InsufficientLevels {
         /// The operation that failed.
         op: &'static str,

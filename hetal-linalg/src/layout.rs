@@ -307,7 +307,9 @@ impl Layout {
             Tiling::Plain => Ok((rows.div_ceil(s0), cols.div_ceil(s1))),
             Tiling::Vertical { period } => {
                 if period == 0 || s0 % period != 0 {
-                    return Err(mismatch(format!("period {period} does not divide s0 = {s0}")));
+                    return Err(mismatch(format!(
+                        "period {period} does not divide s0 = {s0}"
+                    )));
                 }
                 if rows > period {
                     return Err(mismatch(format!("{rows} rows exceed the period {period}")));
@@ -316,10 +318,14 @@ impl Layout {
             }
             Tiling::Horizontal { period } => {
                 if period == 0 || s1 % period != 0 {
-                    return Err(mismatch(format!("period {period} does not divide s1 = {s1}")));
+                    return Err(mismatch(format!(
+                        "period {period} does not divide s1 = {s1}"
+                    )));
                 }
                 if cols > period {
-                    return Err(mismatch(format!("{cols} columns exceed the period {period}")));
+                    return Err(mismatch(format!(
+                        "{cols} columns exceed the period {period}"
+                    )));
                 }
                 Ok((rows.div_ceil(s0), 1))
             }

@@ -82,17 +82,17 @@ impl<B: SlotBackend> EncryptedMatrix<B> {
 
     /// Assembles a matrix from ciphertexts already in `layout` (row-major grid); `Err` if the
     /// number of blocks does not match the grid of a `rows x cols` matrix.
-    pub fn from_blocks(rows: usize, cols: usize, layout: Layout, blocks: Vec<B::Ct>) -> Result<Self> {
+    pub fn from_blocks(
+        rows: usize,
+        cols: usize,
+        layout: Layout,
+        blocks: Vec<B::Ct>,
+    ) -> Result<Self> {
         let grid = layout.grid(rows, cols)?;
         if blocks.len() != grid.0 * grid.1 {
             return Err(Error::ShapeMismatch {
                 op: "EncryptedMatrix::from_blocks",
-                reason: format!(
-                    "{} blocks for a {} x {} grid",
-                    blocks.len(),
-                    grid.0,
-                    grid.1
-                ),
+                reason: format!("{} blocks for a {} x {} grid", blocks.len(), grid.0, grid.1),
             });
         }
         Ok(Self {

@@ -3,8 +3,8 @@
 
 use hetal_ckks::backend::{CountingBackend, OpCounts, PlainBackend, ScaleChain};
 use hetal_linalg::{
-    AtbVariant, BlockShape, CrockettKind, CrockettPlan, DiagAbtPlan, DiagAtbPlan,
-    EncryptedMatrix, Matrix, PlanCounts,
+    AtbVariant, BlockShape, CrockettKind, CrockettPlan, DiagAbtPlan, DiagAtbPlan, EncryptedMatrix,
+    Matrix, PlanCounts,
 };
 
 type Backend = CountingBackend<PlainBackend>;
@@ -13,15 +13,42 @@ const LEVELS: usize = 6;
 
 /// (a, b, c), then CMult / Mult / Rot for DiagABT, DiagATB, DiagATB with PRotUp, Crockett.
 const TABLE: [((usize, usize, usize), [[u64; 3]; 4]); 5] = [
-    ((128, 128, 4), [[4, 2, 34], [4, 2, 18], [4, 2, 18], [8, 4, 63]]),
-    ((256, 256, 8), [[8, 8, 64], [12, 8, 72], [15, 8, 75], [24, 16, 191]]),
-    ((512, 769, 4), [[4, 26, 50], [28, 26, 238], [40, 26, 250], [56, 52, 495]]),
-    ((1024, 769, 8), [[8, 100, 140], [104, 100, 1008], [176, 100, 1080], [208, 200, 2047]]),
-    ((2048, 769, 16), [[16, 392, 456], [400, 392, 4328], [736, 392, 4664], [800, 784, 8703]]),
+    (
+        (128, 128, 4),
+        [[4, 2, 34], [4, 2, 18], [4, 2, 18], [8, 4, 63]],
+    ),
+    (
+        (256, 256, 8),
+        [[8, 8, 64], [12, 8, 72], [15, 8, 75], [24, 16, 191]],
+    ),
+    (
+        (512, 769, 4),
+        [[4, 26, 50], [28, 26, 238], [40, 26, 250], [56, 52, 495]],
+    ),
+    (
+        (1024, 769, 8),
+        [
+            [8, 100, 140],
+            [104, 100, 1008],
+            [176, 100, 1080],
+            [208, 200, 2047],
+        ],
+    ),
+    (
+        (2048, 769, 16),
+        [
+            [16, 392, 456],
+            [400, 392, 4328],
+            [736, 392, 4664],
+            [800, 784, 8703],
+        ],
+    ),
 ];
 
 fn filled(rows: usize, cols: usize, salt: usize) -> Matrix {
-    Matrix::from_fn(rows, cols, |i, j| ((i * 31 + j * 17 + salt) % 13) as f64 / 13.0 - 0.5)
+    Matrix::from_fn(rows, cols, |i, j| {
+        ((i * 31 + j * 17 + salt) % 13) as f64 / 13.0 - 0.5
+    })
 }
 
 fn assert_same(recorded: OpCounts, plan: PlanCounts, what: &str) {
@@ -45,7 +72,8 @@ fn table_row(c: OpCounts) -> [u64; 3] {
 
 #[test]
 fn reference_table_is_reproduced() {
-    let backend: Backend = CountingBackend::new(PlainBackend::new(SLOTS, ScaleChain::uniform(LEVELS, 40.0)));
+    let backend: Backend =
+        CountingBackend::new(PlainBackend::new(SLOTS, ScaleChain::uniform(LEVELS, 40.0)));
     let client = backend.inner();
     for ((a, b, c), expected) in TABLE {
         let block = BlockShape::select(SLOTS, a, c).unwrap();
@@ -66,11 +94,19 @@ fn reference_table_is_reproduced() {
 
         for (variant, level_a, row) in [
             (AtbVariant::RotateA, LEVELS, 1),
-            (AtbVariant::PRotUp { share_rotation: false }, LEVELS - 1, 2),
+            (
+                AtbVariant::PRotUp {
+                    share_rotation: false,
+                },
+                LEVELS - 1,
+                2,
+            ),
         ] {
             let atb = DiagAtbPlan::<Backend>::new(block, a, c, b, variant).unwrap();
-            let eg = EncryptedMatrix::<Backend>::encrypt(client, &g, atb.layout_a(), level_a).unwrap();
-            let ex = EncryptedMatrix::<Backend>::encrypt(client, &x, atb.layout_b(), LEVELS).unwrap();
+            let eg =
+                EncryptedMatrix::<Backend>::encrypt(client, &g, atb.layout_a(), level_a).unwrap();
+            let ex =
+                EncryptedMatrix::<Backend>::encrypt(client, &x, atb.layout_b(), LEVELS).unwrap();
             backend.take_counts();
             atb.run(&backend, &eg, &ex).unwrap();
             let k = backend.take_counts();
@@ -84,12 +120,19 @@ fn reference_table_is_reproduced() {
                 CrockettKind::Abt => (&x, &w),
                 CrockettKind::Atb => (&g, &x),
             };
-            let el = EncryptedMatrix::<Backend>::encrypt(client, lhs, plan.layout_a(), LEVELS).unwrap();
-            let er = EncryptedMatrix::<Backend>::encrypt(client, rhs, plan.layout_b(), LEVELS).unwrap();
+            let el =
+                EncryptedMatrix::<Backend>::encrypt(client, lhs, plan.layout_a(), LEVELS).unwrap();
+            let er =
+                EncryptedMatrix::<Backend>::encrypt(client, rhs, plan.layout_b(), LEVELS).unwrap();
             backend.take_counts();
             plan.run(&backend, &el, &er).unwrap();
             let k = backend.take_counts();
-            assert_eq!(table_row(k), expected[3], "Crockett {kind:?} {:?}", (a, b, c));
+            assert_eq!(
+                table_row(k),
+                expected[3],
+                "Crockett {kind:?} {:?}",
+                (a, b, c)
+            );
             assert_same(k, plan.counts(), "Crockett");
         }
     }
@@ -110,8 +153,26 @@ fn hoisting_keeps_rotation_counts_and_saves_decompositions() {
 #[test]
 fn shared_prot_up_rotation_goes_below_the_table() {
     let block = BlockShape::select(SLOTS, 2048, 16).unwrap();
-    let faithful = DiagAtbPlan::<Backend>::new(block, 2048, 16, 769, AtbVariant::PRotUp { share_rotation: false }).unwrap();
-    let shared = DiagAtbPlan::<Backend>::new(block, 2048, 16, 769, AtbVariant::PRotUp { share_rotation: true }).unwrap();
+    let faithful = DiagAtbPlan::<Backend>::new(
+        block,
+        2048,
+        16,
+        769,
+        AtbVariant::PRotUp {
+            share_rotation: false,
+        },
+    )
+    .unwrap();
+    let shared = DiagAtbPlan::<Backend>::new(
+        block,
+        2048,
+        16,
+        769,
+        AtbVariant::PRotUp {
+            share_rotation: true,
+        },
+    )
+    .unwrap();
     // (c/2 - 2) * na * nb = 6 * 49 rotations fewer, everything else equal.
     assert_eq!(faithful.counts().rot - shared.counts().rot, 6 * 49);
     assert_eq!(faithful.counts().cmult, shared.counts().cmult);
