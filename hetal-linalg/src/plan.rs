@@ -105,9 +105,12 @@ pub(crate) fn sum_steps(step: i64, count: usize) -> impl Iterator<Item = i64> {
     (0..log2(count)).map(move |j| step << j)
 }
 
+/// A mask set's key: (kind, level, bits of the level's scale).
+type MaskKey = (u8, usize, u64);
+
 /// Plaintext masks, encoded once per level (and scale) and shared by every run of a plan.
 pub(crate) struct MaskCache<P> {
-    map: Mutex<HashMap<(u8, usize, u64), Arc<Vec<P>>>>,
+    map: Mutex<HashMap<MaskKey, Arc<Vec<P>>>>,
 }
 
 impl<P> Default for MaskCache<P> {

@@ -12,7 +12,8 @@ const SLOTS: usize = 1 << 15;
 const LEVELS: usize = 6;
 
 /// (a, b, c), then CMult / Mult / Rot for DiagABT, DiagATB, DiagATB with PRotUp, Crockett.
-const TABLE: [((usize, usize, usize), [[u64; 3]; 4]); 5] = [
+type Row = ((usize, usize, usize), [[u64; 3]; 4]);
+const TABLE: [Row; 5] = [
     (
         (128, 128, 4),
         [[4, 2, 34], [4, 2, 18], [4, 2, 18], [8, 4, 63]],
