@@ -140,7 +140,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 LEVELS - 1,
             ),
         ] {
-            let atb = DiagAtbPlan::<Backend>::new(block, a, c, b, variant)?;
+            let atb = DiagAtbPlan::<Backend>::new(block, a, b, c, variant)?;
             runs.push((
                 name,
                 measure(

@@ -63,7 +63,7 @@ impl AtbVariant {
 /// # fn main() -> hetal_linalg::Result<()> {
 /// let backend = PlainBackend::new(64, ScaleChain::uniform(5, 40.0));
 /// let block = BlockShape::select(64, 8, 4)?; // 8 x 8
-/// let plan = DiagAtbPlan::<PlainBackend>::new(block, 8, 4, 13, AtbVariant::RotateA)?;
+/// let plan = DiagAtbPlan::<PlainBackend>::new(block, 8, 13, 4, AtbVariant::RotateA)?;
 /// let a = Matrix::from_fn(8, 4, |i, j| (i as f64 - j as f64) / 8.0);
 /// let b = Matrix::from_fn(8, 13, |i, j| ((i + 2 * j) % 7) as f64 / 7.0);
 /// let ea = EncryptedMatrix::encrypt(&backend, &a, plan.layout_a(), 5)?;
@@ -97,13 +97,14 @@ impl<B: SlotBackend> std::fmt::Debug for DiagAtbPlan<B> {
 }
 
 impl<B: SlotBackend> DiagAtbPlan<B> {
-    /// A plan for `Aᵀ (c x a) · B (a x b)` on `block`; `Err` if `c' = class_period(c)` does not
-    /// divide `s1` or exceeds `s0`, or a dimension is zero.
+    /// A plan for `Aᵀ B` with `A` an `a x c` and `B` an `a x b` matrix (the shape `(a, b, c)` of
+    /// HETAL's table) on `block`; `Err` if `c' = class_period(c)` does not divide `s1` or exceeds
+    /// `s0`, or a dimension is zero.
     pub fn new(
         block: BlockShape,
         a: usize,
-        c: usize,
         b: usize,
+        c: usize,
         variant: AtbVariant,
     ) -> Result<Self> {
         let period = class_period(c);

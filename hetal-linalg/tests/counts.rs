@@ -103,7 +103,7 @@ fn reference_table_is_reproduced() {
                 2,
             ),
         ] {
-            let atb = DiagAtbPlan::<Backend>::new(block, a, c, b, variant).unwrap();
+            let atb = DiagAtbPlan::<Backend>::new(block, a, b, c, variant).unwrap();
             let eg =
                 EncryptedMatrix::<Backend>::encrypt(client, &g, atb.layout_a(), level_a).unwrap();
             let ex =
@@ -157,8 +157,8 @@ fn shared_prot_up_rotation_goes_below_the_table() {
     let faithful = DiagAtbPlan::<Backend>::new(
         block,
         2048,
-        16,
         769,
+        16,
         AtbVariant::PRotUp {
             share_rotation: false,
         },
@@ -167,8 +167,8 @@ fn shared_prot_up_rotation_goes_below_the_table() {
     let shared = DiagAtbPlan::<Backend>::new(
         block,
         2048,
-        16,
         769,
+        16,
         AtbVariant::PRotUp {
             share_rotation: true,
         },

@@ -71,7 +71,7 @@ fn check_all(slots: usize, batch: usize, a: usize, b: usize, c: usize, seed: u64
             LEVELS,
         ),
     ] {
-        let atb = DiagAtbPlan::new(block, a, c, b, variant).unwrap();
+        let atb = DiagAtbPlan::new(block, a, b, c, variant).unwrap();
         let eg = EncryptedMatrix::encrypt(client, &g, atb.layout_a(), la).unwrap();
         let ex = EncryptedMatrix::encrypt(client, &x, atb.layout_b(), lb).unwrap();
         backend.take_counts();
@@ -297,7 +297,7 @@ fn the_declared_rotation_steps_are_exactly_the_keys_needed() {
             share_rotation: true,
         },
     ] {
-        let atb = DiagAtbPlan::<KeyedBackend>::new(block, a, c, b, variant).unwrap();
+        let atb = DiagAtbPlan::<KeyedBackend>::new(block, a, b, c, variant).unwrap();
         let eg =
             EncryptedMatrix::<KeyedBackend>::encrypt(&client, &g, atb.layout_a(), LEVELS).unwrap();
         let ex =
@@ -338,9 +338,9 @@ fn the_declared_rotation_steps_are_exactly_the_keys_needed() {
 #[test]
 fn prot_up_saves_a_level_of_a() {
     let block = BlockShape::select(256, 16, 8).unwrap();
-    let rotate_a = DiagAtbPlan::<PlainBackend>::new(block, 16, 8, 20, AtbVariant::RotateA).unwrap();
+    let rotate_a = DiagAtbPlan::<PlainBackend>::new(block, 16, 20, 8, AtbVariant::RotateA).unwrap();
     let prot_up =
-        DiagAtbPlan::<PlainBackend>::new(block, 16, 8, 20, AtbVariant::for_levels(4, 6)).unwrap();
+        DiagAtbPlan::<PlainBackend>::new(block, 16, 20, 8, AtbVariant::for_levels(4, 6)).unwrap();
     assert_eq!(rotate_a.depth().output_level("t", 4, 6).unwrap(), 0);
     assert_eq!(prot_up.depth().output_level("t", 4, 6).unwrap(), 1);
     assert!(matches!(
@@ -390,7 +390,7 @@ fn shape_layout_and_level_errors_are_errors() {
     assert!(DiagAbtPlan::<PlainBackend>::new(block, 0, 3, 4).is_err());
     // c' = 16 does not divide s0 = 8.
     assert!(DiagAbtPlan::<PlainBackend>::new(block, 8, 3, 9).is_err());
-    assert!(DiagAtbPlan::<PlainBackend>::new(block, 8, 9, 3, AtbVariant::RotateA).is_err());
+    assert!(DiagAtbPlan::<PlainBackend>::new(block, 8, 3, 9, AtbVariant::RotateA).is_err());
     assert!(CrockettPlan::<PlainBackend>::new(CrockettKind::Abt, block, 8, 3, 9).is_err());
 
     let plan = DiagAbtPlan::new(block, 8, 10, 4).unwrap();
