@@ -48,3 +48,8 @@ pub use imag::MulByI;
 pub use layout::{BlockShape, Layout, Matrix, Tiling, class_period};
 pub use matrix::EncryptedMatrix;
 pub use plan::{Depth, PlanCounts};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
