@@ -8,7 +8,7 @@
 //! A shape `a,b,c` is: A Bᵀ with A `a x b` and B `c x b`; Aᵀ B with A `a x c` and B `a x b`.
 //! Add `--check` to also compare each product with an f64 matmul.
 
-use hetal_ckks::backend::{CountingBackend, PlainBackend, ScaleChain, SlotBackend};
+use hetal_ckks::backend::{CountingBackend, PlainBackend, ScaleChain};
 use hetal_linalg::{
     AtbVariant, BlockShape, CrockettKind, CrockettPlan, Depth, DiagAbtPlan, DiagAtbPlan,
     EncryptedMatrix, Layout, Matrix, PlanCounts,
@@ -211,7 +211,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             println!("{obj}");
         }
-        let _ = backend.slots();
     }
     Ok(())
 }
