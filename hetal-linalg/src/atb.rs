@@ -277,7 +277,6 @@ impl<B: SlotBackend + MulByI> DiagAtbPlan<B> {
         } else {
             None
         };
-        let first_mask = first[0].clone();
         let d_masks = self.masks.get(backend, 2, l - 1, || {
             (0..h)
                 .map(|m| {
@@ -302,7 +301,7 @@ impl<B: SlotBackend + MulByI> DiagAtbPlan<B> {
             .par_iter()
             .map(|ct| -> Result<Vec<B::Ct>> {
                 let at = backend.drop_to_level(ct, a_prime_level + 1)?;
-                let rl = rot_left(backend, &at, 1, s1, &first_mask)?;
+                let rl = rot_left(backend, &at, 1, s1, &first[0])?;
                 let at = backend.drop_to_level(&at, a_prime_level)?;
                 let prime = backend.add(&at, &backend.mul_by_i(&rl)?)?;
                 let mut out = vec![backend.drop_to_level(&prime, l)?];
