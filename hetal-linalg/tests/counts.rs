@@ -179,3 +179,29 @@ fn shared_prot_up_rotation_goes_below_the_table() {
     assert_eq!(faithful.counts().cmult, shared.counts().cmult);
     assert_eq!(faithful.counts().mult, shared.counts().mult);
 }
+
+#[test]
+fn the_simulation_extra_row_is_reproduced_by_the_plans() {
+    // diag_matmul_sim.py also prints (1024, 769, 16): 16/200/280, 208/200/2016, 376/200/2184.
+    let block = BlockShape::select(SLOTS, 1024, 16).unwrap();
+    let abt = DiagAbtPlan::<Backend>::new(block, 1024, 769, 16)
+        .unwrap()
+        .counts();
+    assert_eq!([abt.cmult, abt.mult, abt.rot], [16, 200, 280]);
+    let atb = DiagAtbPlan::<Backend>::new(block, 1024, 769, 16, AtbVariant::RotateA)
+        .unwrap()
+        .counts();
+    assert_eq!([atb.cmult, atb.mult, atb.rot], [208, 200, 2016]);
+    let prot = DiagAtbPlan::<Backend>::new(
+        block,
+        1024,
+        769,
+        16,
+        AtbVariant::PRotUp {
+            share_rotation: false,
+        },
+    )
+    .unwrap()
+    .counts();
+    assert_eq!([prot.cmult, prot.mult, prot.rot], [376, 200, 2184]);
+}
