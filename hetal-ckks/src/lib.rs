@@ -29,9 +29,9 @@ pub mod keyswitch;
 pub mod lintrans;
 pub mod params;
 pub mod plaintext;
+pub mod polyeval;
 pub mod security;
 pub mod serialization;
-pub mod polyeval;
 
 pub use error::{Error, Result};
 
