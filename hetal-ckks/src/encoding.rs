@@ -122,7 +122,7 @@ impl Encoder {
         let size = vals.len();
         assert_eq!(size, self.slots(), "special_fft length");
         let m = 4 * size;
-        bit_reverse_in_place(vals);
+        bit_reverse(vals);
         let mut len = 2;
         while len <= size {
             let lenh = len >> 1;
@@ -168,7 +168,7 @@ impl Encoder {
             }
             len >>= 1;
         }
-        bit_reverse_in_place(vals);
+        bit_reverse(vals);
         let inv = 1.0 / size as f64;
         for v in vals.iter_mut() {
             *v *= inv;
@@ -335,8 +335,16 @@ pub fn conjugation_element(log_n: u32) -> usize {
     (2usize << log_n) - 1
 }
 
-fn bit_reverse_in_place(vals: &mut [Complex64]) {
-    let n = vals.len();
+/// Permutes `v` (length a power of two) into bit-reversed index order.
+///
+/// # Panics
+/// If the length is not a power of two.
+pub fn bit_reverse<T>(v: &mut [T]) {
+    let n = v.len();
+    assert!(
+        n.is_power_of_two(),
+        "bit reversal of a non-power-of-two length"
+    );
     if n <= 2 {
         return;
     }
@@ -344,7 +352,7 @@ fn bit_reverse_in_place(vals: &mut [Complex64]) {
     for i in 0..n {
         let j = i.reverse_bits() >> (usize::BITS - bits);
         if i < j {
-            vals.swap(i, j);
+            v.swap(i, j);
         }
     }
 }

@@ -54,27 +54,8 @@ fn c(re: f64, im: f64) -> Complex64 {
     Complex64::new(re, im)
 }
 
-/// Permutes `v` (length a power of two) into bit-reversed index order.
-///
-/// # Panics
-/// If the length is not a power of two.
-pub fn bit_reverse<T>(v: &mut [T]) {
-    let n = v.len();
-    assert!(
-        n.is_power_of_two(),
-        "bit reversal of a non-power-of-two length"
-    );
-    if n <= 2 {
-        return;
-    }
-    let bits = n.trailing_zeros();
-    for i in 0..n {
-        let j = i.reverse_bits() >> (usize::BITS - bits);
-        if i < j {
-            v.swap(i, j);
-        }
-    }
-}
+/// Bit-reversal permutation, shared with the encoder's special FFT.
+pub use crate::encoding::bit_reverse;
 
 /// The twiddle `ζ_{4L}^{5^j}` of the stage of length `L` (exactly the encoder's root).
 fn twiddle(len: usize, j: usize) -> Complex64 {
