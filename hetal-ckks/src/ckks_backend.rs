@@ -265,6 +265,10 @@ impl SlotBackend for CkksBackend {
         self.eval.mul_int(a, k)
     }
 
+    fn mul_i(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.mul_i(a)
+    }
+
     fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
         self.eval.tensor(a, b)
     }
@@ -346,6 +350,7 @@ impl SlotBackend for CkksClient {
         mul_plain(a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext>;
         mul_const(a: &Ciphertext, c: Complex64) -> Result<Ciphertext>;
         mul_int(a: &Ciphertext, k: i64) -> Result<Ciphertext>;
+        mul_i(a: &Ciphertext) -> Result<Ciphertext>;
         tensor(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
         relinearize(a: &Ciphertext) -> Result<Ciphertext>;
         rescale(a: &Ciphertext) -> Result<Ciphertext>;

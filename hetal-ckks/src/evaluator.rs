@@ -382,6 +382,23 @@ impl Evaluator {
         Ok(out)
     }
 
+    /// `i · ct`: every polynomial times the monomial `X^{N/2}`, which is `i` at every slot's
+    /// root of unity `ζ^{5^j}` (because `ζ^{N/2} = i` and `5^j ≡ 1 mod 4`). Exact: no level, no
+    /// noise, no key; scale and degree are unchanged.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a foreign ciphertext.
+    pub fn mul_i(&self, ct: &Ciphertext) -> Result<Ciphertext> {
+        self.check_ct("mul_i", ct)?;
+        let half = self.params.n() / 2;
+        let mut out = ct.clone();
+        out.seed = None;
+        for x in out.c.iter_mut() {
+            *x = x.mul_monomial(half);
+        }
+        Ok(out)
+    }
+
     /// The tensor product `(a_0 b_0, a_0 b_1 + a_1 b_0, a_1 b_1)`, a degree-2 ciphertext with
     /// scale `a.scale · b.scale`. Relinearize once after summing several of them.
     ///

@@ -129,6 +129,30 @@ fn additive_ops() {
 }
 
 #[test]
+fn mul_i_is_exact_and_free() {
+    let f = n12();
+    let e = &f.eval;
+    let a = values(f.params.slots(), 6);
+    let l = f.params.max_level();
+    let ca = enc(f, &a, l, 6);
+    let want: Vec<_> = a.iter().map(|x| x * c(0.0, 1.0)).collect();
+    let got = e.mul_i(&ca).unwrap();
+    assert_eq!((got.level(), got.scale()), (l, ca.scale()));
+    // The monomial product adds no noise: i·ct decrypts as well as ct does.
+    let fresh = precision_bits(&dec(f, &ca), &a);
+    let bits = precision_bits(&dec(f, &got), &want);
+    assert!(bits > fresh - 0.5, "mul_i {bits:.1} vs fresh {fresh:.1}");
+    // i·i = -1, also on a degree-2 tensor product before relinearization.
+    let t = e.tensor(&ca, &ca).unwrap();
+    let minus = e
+        .relinearize(&e.mul_i(&e.mul_i(&t).unwrap()).unwrap())
+        .unwrap();
+    let want: Vec<_> = a.iter().map(|x| -(x * x)).collect();
+    let bits = precision_bits(&dec(f, &e.rescale(&minus).unwrap()), &want);
+    assert!(bits > 20.0, "i·i·a²: {bits:.1}");
+}
+
+#[test]
 fn multiplicative_ops() {
     let f = n12();
     let e = &f.eval;

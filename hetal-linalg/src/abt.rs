@@ -1,7 +1,6 @@
 //! DiagABT: `A Bᵀ` with two diagonals per ciphertext product (HETAL, section 3 of the
 //! reference).
 
-use crate::imag::MulByI;
 use crate::plan::{MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps};
 use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period};
 use hetal_ckks::backend::{Complex64, SlotBackend};
@@ -19,7 +18,7 @@ use rayon::prelude::*;
 /// `M_2m - i·M_2m+1`, accumulated over `m` before a single rescale; finally `acc + conj(acc)`.
 ///
 /// Depth 3 on both operands (product, column-0 mask, complex mask): multiplication by `i` is
-/// exact ([`MulByI`]) and the 1/2 of the real part rides on the column-0 mask.
+/// exact ([`SlotBackend::mul_i`](hetal_ckks::backend::SlotBackend::mul_i)) and the 1/2 of the real part rides on the column-0 mask.
 ///
 /// ```
 /// use hetal_ckks::backend::{PlainBackend, ScaleChain};
@@ -155,7 +154,7 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
     }
 }
 
-impl<B: SlotBackend + MulByI> DiagAbtPlan<B> {
+impl<B: SlotBackend> DiagAbtPlan<B> {
     /// Computes `A Bᵀ`. Both operands are first brought to the lower of their levels `l` (so
     /// every rotation happens at the lowest level that suffices); the output is at `l - 3`.
     pub fn run(
@@ -206,7 +205,7 @@ impl<B: SlotBackend + MulByI> DiagAbtPlan<B> {
             .map(|ct| -> Result<Vec<B::Ct>> {
                 let bt = backend.drop_to_level(ct, l)?;
                 let up = backend.rotate(&bt, s1 as i32)?;
-                let prime = backend.add(&bt, &backend.mul_by_i(&up)?)?;
+                let prime = backend.add(&bt, &backend.mul_i(&up)?)?;
                 let mut out = Vec::with_capacity(h);
                 if !pair_steps.is_empty() {
                     out.extend(backend.rotate_hoisted(&prime, &pair_steps)?);

@@ -2,7 +2,6 @@
 //! section 4 of the reference).
 
 use crate::abt::check_operand;
-use crate::imag::MulByI;
 use crate::plan::{MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps};
 use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period};
 use hetal_ckks::backend::{Complex64, SlotBackend};
@@ -241,7 +240,7 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
     }
 }
 
-impl<B: SlotBackend + MulByI> DiagAtbPlan<B> {
+impl<B: SlotBackend> DiagAtbPlan<B> {
     /// Computes `Aᵀ B`. The output is at `min(level(A) - depth.a, level(B) - depth.b)`; the
     /// operands are first dropped to the lowest levels that still reach it, so every rotation
     /// is done as low as possible.
@@ -303,7 +302,7 @@ impl<B: SlotBackend + MulByI> DiagAtbPlan<B> {
                 let at = backend.drop_to_level(ct, a_prime_level + 1)?;
                 let rl = rot_left(backend, &at, 1, s1, &first[0])?;
                 let at = backend.drop_to_level(&at, a_prime_level)?;
-                let prime = backend.add(&at, &backend.mul_by_i(&rl)?)?;
+                let prime = backend.add(&at, &backend.mul_i(&rl)?)?;
                 let mut out = vec![backend.drop_to_level(&prime, l)?];
                 if h > 1 {
                     let masks = pair_masks.as_ref().expect("pair masks exist when h > 1");

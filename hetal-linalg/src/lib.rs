@@ -7,7 +7,7 @@
 //! - [`DiagAbtPlan`] (`A Bᵀ`) and [`DiagAtbPlan`] (`Aᵀ B`, with [`AtbVariant::PRotUp`] for an
 //!   `A` below `B`'s level): plans that report, before running, their rotation steps (for key
 //!   generation), their depth and their exact operation counts, cache their masks per level,
-//!   and run on any backend implementing [`MulByI`].
+//!   and run on any [`SlotBackend`](hetal_ckks::backend::SlotBackend).
 //! - [`CrockettPlan`]: the baselines of HETAL's comparison.
 //!
 //! ```
@@ -35,7 +35,6 @@ mod abt;
 mod atb;
 mod crockett;
 mod error;
-mod imag;
 mod layout;
 mod matrix;
 mod plan;
@@ -44,7 +43,6 @@ pub use abt::DiagAbtPlan;
 pub use atb::{AtbVariant, DiagAtbPlan};
 pub use crockett::{CrockettKind, CrockettPlan};
 pub use error::{Error, Result};
-pub use imag::MulByI;
 pub use layout::{BlockShape, Layout, Matrix, Tiling, class_period};
 pub use matrix::EncryptedMatrix;
 pub use plan::{Depth, PlanCounts};

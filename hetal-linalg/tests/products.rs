@@ -6,7 +6,7 @@ use hetal_ckks::backend::{
 };
 use hetal_linalg::{
     AtbVariant, BlockShape, CrockettKind, CrockettPlan, DiagAbtPlan, DiagAtbPlan, EncryptedMatrix,
-    Error, Layout, Matrix, MulByI, class_period,
+    Error, Layout, Matrix, class_period,
 };
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -255,11 +255,8 @@ impl SlotBackend for KeyedBackend {
     fn conjugate(&self, a: &Self::Ct) -> hetal_ckks::Result<Self::Ct> {
         self.inner.conjugate(a)
     }
-}
-
-impl MulByI for KeyedBackend {
-    fn mul_by_i(&self, a: &Self::Ct) -> hetal_ckks::Result<Self::Ct> {
-        self.inner.mul_by_i(a)
+    fn mul_i(&self, a: &Self::Ct) -> hetal_ckks::Result<Self::Ct> {
+        self.inner.mul_i(a)
     }
 }
 
@@ -451,20 +448,21 @@ fn shape_layout_and_level_errors_are_errors() {
 }
 
 #[test]
-fn mul_by_i_needs_a_canonical_ciphertext() {
+fn mul_i_is_exact_free_and_uncounted() {
     let backend = PlainBackend::new(8, chain());
     let x = backend.encrypt_real(&[1.0, -2.0], 3).unwrap();
-    let y = backend.mul_by_i(&x).unwrap();
+    let y = backend.mul_i(&x).unwrap();
     assert_eq!(
         (backend.level(&y), backend.scale(&y)),
         (3, backend.scale(&x))
     );
     assert_eq!(backend.decrypt(&y).unwrap()[1], Complex64::new(0.0, -2.0));
-    let pending = backend.mul_const(&x, Complex64::new(2.0, 0.0)).unwrap();
-    assert!(backend.mul_by_i(&pending).is_err());
+    // Pending rescale and degree 2 are carried through unchanged, as in CKKS.
     let t = backend.tensor(&x, &x).unwrap();
-    assert!(backend.mul_by_i(&t).is_err());
+    let ti = backend.mul_i(&t).unwrap();
+    assert_eq!(backend.degree(&ti), 2);
+    assert_eq!(backend.scale(&ti), backend.scale(&t));
     let counting = CountingBackend::new(PlainBackend::new(8, chain()));
-    counting.mul_by_i(&x).unwrap();
+    counting.mul_i(&x).unwrap();
     assert_eq!(counting.counts(), Default::default());
 }

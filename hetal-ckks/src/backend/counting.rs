@@ -179,6 +179,10 @@ impl<B: SlotBackend> SlotBackend for CountingBackend<B> {
         self.counts.bump(IMUL, 1);
         Ok(out)
     }
+    /// Counted as nothing: neither a multiplication nor a key switch.
+    fn mul_i(&self, a: &Self::Ct) -> Result<Self::Ct> {
+        self.inner.mul_i(a)
+    }
     fn tensor(&self, a: &Self::Ct, b: &Self::Ct) -> Result<Self::Ct> {
         let out = self.inner.tensor(a, b)?;
         self.counts.bump(CMUL, 1);

@@ -186,6 +186,11 @@ pub trait SlotBackend: Send + Sync {
     fn mul_const(&self, a: &Self::Ct, c: Complex64) -> Result<Self::Ct>;
     /// `k · a` for an integer `k`: exact, consumes no level and keeps the scale.
     fn mul_int(&self, a: &Self::Ct, k: i64) -> Result<Self::Ct>;
+    /// `i · a`, the imaginary unit times every slot: exact, consumes no level, keeps the scale
+    /// and the degree, and needs no key. In CKKS it multiplies every ciphertext polynomial by
+    /// the monomial `X^{N/2}`, which evaluates to `i` at every slot's root of unity. HETAL packs
+    /// two real vectors into one ciphertext as `x + i·y` with it.
+    fn mul_i(&self, a: &Self::Ct) -> Result<Self::Ct>;
     /// The tensor product `a ⊗ b` (a degree-2 ciphertext); relinearize before rotating.
     fn tensor(&self, a: &Self::Ct, b: &Self::Ct) -> Result<Self::Ct>;
     /// Key-switches a degree-2 ciphertext back to degree 1 (a no-op on degree 1).

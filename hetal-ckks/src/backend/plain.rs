@@ -326,6 +326,11 @@ impl SlotBackend for PlainBackend {
         Ok(self.map(a, |x| x * k))
     }
 
+    fn mul_i(&self, a: &Self::Ct) -> Result<Self::Ct> {
+        // Exact in CKKS too (a monomial product), so no noise is added.
+        Ok(self.map(a, |x| Complex64::new(-x.im, x.re)))
+    }
+
     fn tensor(&self, a: &Self::Ct, b: &Self::Ct) -> Result<Self::Ct> {
         if a.level != b.level {
             return Err(Error::LevelMismatch {
