@@ -275,3 +275,5 @@ pub(crate) fn check_operand<B: SlotBackend>(
     }
     Ok(())
 }
+
+crate::plan::forward_matmul_plan!(DiagAbtPlan, |_plan| "diag_abt");

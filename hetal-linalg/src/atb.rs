@@ -402,3 +402,13 @@ fn rot_left<B: SlotBackend>(
     let rots = backend.rotate_hoisted(x, &[k as i32, k as i32 - s1 as i32])?;
     masked_select(backend, &rots[0], &rots[1], m)
 }
+
+crate::plan::forward_matmul_plan!(DiagAtbPlan, |plan| match plan.variant() {
+    AtbVariant::RotateA => "diag_atb",
+    AtbVariant::PRotUp {
+        share_rotation: false,
+    } => "diag_atb_protup",
+    AtbVariant::PRotUp {
+        share_rotation: true,
+    } => "diag_atb_protup_shared",
+});

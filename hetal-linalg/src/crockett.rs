@@ -305,3 +305,8 @@ impl<B: SlotBackend> CrockettPlan<B> {
         EncryptedMatrix::from_blocks(self.c, self.b, self.layout_out(), out)
     }
 }
+
+crate::plan::forward_matmul_plan!(CrockettPlan, |plan| match plan.kind {
+    CrockettKind::Abt => "crockett_abt",
+    CrockettKind::Atb => "crockett_atb",
+});

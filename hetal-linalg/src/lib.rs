@@ -45,7 +45,7 @@ pub use crockett::{CrockettKind, CrockettPlan};
 pub use error::{Error, Result};
 pub use layout::{BlockShape, Layout, Matrix, Tiling, class_period};
 pub use matrix::EncryptedMatrix;
-pub use plan::{Depth, PlanCounts};
+pub use plan::{Depth, MatmulPlan, PlanCounts};
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

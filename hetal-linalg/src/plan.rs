@@ -1,7 +1,7 @@
 //! What every matrix-product plan reports before it runs: operation counts, depth, rotation
 //! steps; and the per-level mask cache the plans share.
 
-use crate::{Error, Result};
+use crate::{EncryptedMatrix, Error, Layout, Result};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -190,3 +190,90 @@ pub(crate) fn sum_all<B: SlotBackend>(backend: &B, cts: &[B::Ct]) -> Result<B::C
 pub(crate) fn real_part<B: SlotBackend>(backend: &B, acc: &B::Ct) -> Result<B::Ct> {
     Ok(backend.add(acc, &backend.conjugate(acc)?)?)
 }
+
+/// What every matrix-product plan offers ([`DiagAbtPlan`](crate::DiagAbtPlan),
+/// [`DiagAtbPlan`](crate::DiagAtbPlan), [`CrockettPlan`](crate::CrockettPlan)), so that callers
+/// (the trainer, benchmarks) can hold any of them behind one type and generate keys for them.
+///
+/// The methods forward to the plans' inherent methods of the same names.
+///
+/// ```
+/// use hetal_ckks::backend::{PlainBackend, ScaleChain};
+/// use hetal_linalg::{AtbVariant, BlockShape, DiagAbtPlan, DiagAtbPlan, MatmulPlan};
+/// # fn main() -> hetal_linalg::Result<()> {
+/// let block = BlockShape::select(256, 16, 4)?;
+/// let plans: Vec<Box<dyn MatmulPlan<PlainBackend>>> = vec![
+///     Box::new(DiagAbtPlan::new(block, 16, 40, 4)?),
+///     Box::new(DiagAtbPlan::new(block, 16, 40, 4, AtbVariant::RotateA)?),
+/// ];
+/// let mut steps: Vec<i32> = plans.iter().flat_map(|p| p.rotation_steps()).collect();
+/// steps.sort_unstable();
+/// steps.dedup();
+/// assert!(plans.iter().all(|p| p.depth().max() <= 4));
+/// # Ok(())
+/// # }
+/// ```
+pub trait MatmulPlan<B: SlotBackend>: Send + Sync {
+    /// A short name for reports: `diag_abt`, `diag_atb`, `diag_atb_protup`, `crockett_abt`,
+    /// `crockett_atb`.
+    fn name(&self) -> &'static str;
+    /// The layout the left operand must be in.
+    fn layout_a(&self) -> Layout;
+    /// The layout the right operand must be in.
+    fn layout_b(&self) -> Layout;
+    /// The layout of the product.
+    fn layout_out(&self) -> Layout;
+    /// Levels taken from each operand.
+    fn depth(&self) -> Depth;
+    /// The rotation steps (normalized into `[0, n)`) whose Galois keys a run needs (every plan
+    /// also needs the relinearization key; the complex-packed ones the conjugation key).
+    fn rotation_steps(&self) -> Vec<i32>;
+    /// The operation counts of one run.
+    fn counts(&self) -> PlanCounts;
+    /// Runs the product.
+    fn run(
+        &self,
+        backend: &B,
+        a: &EncryptedMatrix<B>,
+        b: &EncryptedMatrix<B>,
+    ) -> Result<EncryptedMatrix<B>>;
+}
+
+/// Implements [`MatmulPlan`] for a plan type by forwarding to its inherent methods.
+macro_rules! forward_matmul_plan {
+    ($plan:ident, |$this:ident| $name:expr) => {
+        impl<B: SlotBackend> $crate::plan::MatmulPlan<B> for $plan<B> {
+            fn name(&self) -> &'static str {
+                let $this = self;
+                $name
+            }
+            fn layout_a(&self) -> $crate::Layout {
+                $plan::layout_a(self)
+            }
+            fn layout_b(&self) -> $crate::Layout {
+                $plan::layout_b(self)
+            }
+            fn layout_out(&self) -> $crate::Layout {
+                $plan::layout_out(self)
+            }
+            fn depth(&self) -> $crate::Depth {
+                $plan::depth(self)
+            }
+            fn rotation_steps(&self) -> Vec<i32> {
+                $plan::rotation_steps(self)
+            }
+            fn counts(&self) -> $crate::PlanCounts {
+                $plan::counts(self)
+            }
+            fn run(
+                &self,
+                backend: &B,
+                a: &$crate::EncryptedMatrix<B>,
+                b: &$crate::EncryptedMatrix<B>,
+            ) -> $crate::Result<$crate::EncryptedMatrix<B>> {
+                $plan::run(self, backend, a, b)
+            }
+        }
+    };
+}
+pub(crate) use forward_matmul_plan;
