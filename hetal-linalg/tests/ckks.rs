@@ -2,6 +2,9 @@
 //! matmul and with the same circuit on `PlainBackend` within CKKS noise, consume exactly the
 //! levels their plans declare, and run with exactly the rotation keys their plans declare.
 
+mod common;
+
+use common::random;
 use hetal_ckks::backend::{PlainBackend, ScaleChain, SlotBackend};
 use hetal_ckks::ckks_backend::{CkksBackend, CkksClient, KeyRequest};
 use hetal_ckks::prelude::*;
@@ -12,16 +15,6 @@ use hetal_linalg::{
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::BTreeSet;
-
-fn random(rows: usize, cols: usize, seed: u64) -> Matrix {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    Matrix::from_fn(rows, cols, |_, _| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    })
-}
 
 /// `-log2` of the largest entry-wise error.
 fn bits(got: &Matrix, want: &Matrix) -> f64 {

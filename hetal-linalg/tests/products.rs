@@ -1,12 +1,15 @@
 //! Correctness of every product against an f64 matmul on PlainBackend (exact and noisy), level
 //! accounting, rotation keys, and errors for shapes and layouts that do not fit.
 
+mod common;
+
+use common::random;
 use hetal_ckks::backend::{
     Complex64, CountingBackend, NoiseModel, PlainBackend, ScaleChain, SlotBackend, SlotClient,
 };
 use hetal_linalg::{
     AtbVariant, BlockShape, CrockettKind, CrockettPlan, DiagAbtPlan, DiagAtbPlan, EncryptedMatrix,
-    Error, Layout, Matrix, class_period,
+    Error, Layout, class_period,
 };
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -15,16 +18,6 @@ const LEVELS: usize = 6;
 
 fn chain() -> ScaleChain {
     ScaleChain::uniform(LEVELS, 40.0)
-}
-
-fn random(rows: usize, cols: usize, seed: u64) -> Matrix {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    Matrix::from_fn(rows, cols, |_, _| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    })
 }
 
 /// Checks all products for one shape on `slots` slots with block-shape hint `batch`.
