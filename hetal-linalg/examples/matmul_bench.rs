@@ -11,8 +11,8 @@
 //! `--level` is where the operands sit, as after a bootstrap in training (default 9, the
 //! levels HETAL-like bootstrapping leaves); PRotUp takes `A` one level lower. Only the Galois
 //! keys the selected plans declare are generated. Timings are wall-clock medians of `--reps`
-//! runs (single thread unless `--threads`), excluding key generation and encryption; the
-//! precision is `-log2` of the largest entry-wise error against the f64 product.
+//! runs (single thread unless `--threads`), excluding key generation and encryption, and
+//! `cpu_s` the process CPU time of the same runs (meaningful on a busy machine); the precision is `-log2` of the largest entry-wise error against the f64 product.
 
 mod common;
 
@@ -65,6 +65,17 @@ fn parse_args() -> Result<Args, String> {
         i += 2;
     }
     Ok(out)
+}
+
+/// CPU seconds (user + system) this process has used, from `/proc/self/stat` (Linux; `None`
+/// elsewhere). With one thread it is the work done, even on a machine shared with other jobs.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
 }
 
 /// The parameters of a preset with `level` levels above the base prime.
@@ -145,13 +156,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 plan.counts().rot
             );
             let mut times = Vec::with_capacity(args.reps);
+            let mut cpu_times = Vec::with_capacity(args.reps);
             let mut out = None;
             for _ in 0..args.reps {
-                let t = Instant::now();
+                let (t, cpu) = (Instant::now(), cpu_seconds());
                 out = Some(plan.run(&server, &ea, &eb)?);
                 times.push(t.elapsed().as_secs_f64());
+                if let (Some(before), Some(after)) = (cpu, cpu_seconds()) {
+                    cpu_times.push(after - before);
+                }
             }
             times.sort_by(f64::total_cmp);
+            cpu_times.sort_by(f64::total_cmp);
             let out = out.ok_or("no run")?;
             let err = out.decrypt(&client)?.max_abs_diff(case.want)?;
             let counts = plan.counts();
@@ -164,6 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "level_a": la, "level_b": lb, "level_out": out.level(&server),
                     "threads": args.threads, "reps": args.reps,
                     "s": times[times.len() / 2],
+                    "cpu_s": cpu_times.get(cpu_times.len() / 2),
                     "precision_bits": -err.max(1e-300).log2(),
                     "cmult": counts.cmult, "mult": counts.mult, "rot": counts.rot,
                     "key_switches": counts.key_switches,
