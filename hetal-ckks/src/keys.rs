@@ -284,6 +284,12 @@ impl SecretKey {
         self.coeffs.iter().filter(|&&c| c != 0).count()
     }
 
+    /// The secret in NTT form over the top `Q_L ∪ P` (crate-internal, for diagnostics such as
+    /// [`crate::bootstrap::encapsulation::mod_raise_overflow`]).
+    pub(crate) fn ntt_top(&self) -> &Poly<Ntt> {
+        &self.ntt
+    }
+
     /// Generates a hybrid switching key from this secret to `target` over `Q_level ∪ P` only:
     /// it switches ciphertexts at any level `<= level` (its limbs above a ciphertext's level
     /// are skipped) and is refused above (see [`crate::evaluator::Evaluator::switch_key`]).
