@@ -669,6 +669,81 @@ impl Evaluator {
         self.apply_galois(ct, g, key)
     }
 
+    /// Switches a degree-1 ciphertext to the secret a general switching key targets (from
+    /// [`SecretKey::switching_key_to`](crate::keys::SecretKey::switching_key_to)): `(c_0, 0) +
+    /// KeySwitch(c_1)`, at the same level and scale. Works at any level up to the key's
+    /// [`level`](SwitchingKey::level); used by sparse-secret encapsulation
+    /// ([`crate::bootstrap::encapsulation`]).
+    ///
+    /// ```
+    /// use hetal_ckks::prelude::*;
+    /// use rand_chacha::ChaCha20Rng;
+    /// use rand_core::SeedableRng;
+    /// let params = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+    /// let mut rng = ChaCha20Rng::seed_from_u64(7);
+    /// let s = SecretKey::generate(&params, &mut rng).unwrap();
+    /// let t = SecretKey::generate_with_hamming_weight(&params, 32, &mut rng).unwrap();
+    /// let key = s.switching_key_to(&t, 1, &mut rng).unwrap();
+    /// let eval = Evaluator::new(&params);
+    /// let pt = params.encode_real(&[0.5, -0.25], 1, params.scale_at(1)).unwrap();
+    /// let ct = Decryptor::new(&s).encrypt_symmetric(&pt, &mut rng).unwrap();
+    /// let out = Decryptor::new(&t).decrypt_decode(&eval.switch_key(&ct, &key).unwrap()).unwrap();
+    /// assert!((out[0].re - 0.5).abs() < 1e-4 && (out[1].re + 0.25).abs() < 1e-4);
+    /// // Above the key's level: refused.
+    /// let high = params.encode_real(&[0.5], 2, params.scale_at(2)).unwrap();
+    /// let ct2 = Decryptor::new(&s).encrypt_symmetric(&high, &mut rng).unwrap();
+    /// assert!(eval.switch_key(&ct2, &key).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DegreeTooHigh`] for degree 2; [`Error::InvalidArgument`] for a key of other
+    /// parameters or a ciphertext above the key's level.
+    pub fn switch_key(&self, ct: &Ciphertext, key: &SwitchingKey) -> Result<Ciphertext> {
+        const OP: &str = "switch_key";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        let k = self.params.p_primes().len();
+        let limbs = key.b.first().map_or(0, |b| b.num_limbs());
+        let key_level = limbs.saturating_sub(k + 1);
+        let foreign = || Error::InvalidArgument {
+            op: OP,
+            reason: "the switching key does not belong to these parameters".into(),
+        };
+        if limbs <= k || key_level > self.params.max_level() {
+            return Err(foreign());
+        }
+        let ctx = self.params.qp_context(key_level)?;
+        if key.b.len() != self.params.digits_at(key_level).len()
+            || key
+                .b
+                .iter()
+                .chain(&key.a)
+                .any(|p| !p.context().same_ring(&ctx))
+        {
+            return Err(foreign());
+        }
+        if ct.level > key_level {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: format!(
+                    "ciphertext at level {} is above level {key_level}, the highest level the \
+                     switching key was generated for (generate it at level >= {})",
+                    ct.level, ct.level
+                ),
+            });
+        }
+        let dec = decompose(&self.params, &ct.c[1], ct.level)?;
+        let (mut c0, c1) =
+            crate::keyswitch::key_switch_leveled(&self.params, &dec, key, key_level)?;
+        c0.add_assign(&ct.c[0])?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        })
+    }
+
     /// Decomposes `c_1` once for several rotations (hoisting).
     ///
     /// # Errors

@@ -242,6 +242,148 @@ impl SecretKey {
         Ok(SwitchingKey { b, a, seeds })
     }
 
+    /// Samples a ternary secret with exactly `h` non-zero coefficients (each `±1`), whatever
+    /// the parameters' own secret distribution: the ephemeral sparse secret of sparse-secret
+    /// encapsulation (Bossuat, Troncoso-Pastoriza, Hubaux, ACNS 2022, Sec. 4), used only in
+    /// switching keys at a low level, where a small weight is secure.
+    ///
+    /// ```
+    /// use hetal_ckks::prelude::*;
+    /// use rand_chacha::ChaCha20Rng;
+    /// use rand_core::SeedableRng;
+    /// let params = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+    /// let mut rng = ChaCha20Rng::seed_from_u64(5);
+    /// let sk = SecretKey::generate_with_hamming_weight(&params, 32, &mut rng).unwrap();
+    /// assert_eq!(sk.hamming_weight(), 32);
+    /// assert!(SecretKey::generate_with_hamming_weight(&params, 2000, &mut rng).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `h = 0` or `h > N`.
+    pub fn generate_with_hamming_weight(
+        params: &Parameters,
+        h: usize,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Self> {
+        use rand_chacha::ChaCha20Rng;
+        use rand_core::SeedableRng;
+        if h == 0 || h > params.n() {
+            return Err(Error::InvalidArgument {
+                op: "SecretKey::generate_with_hamming_weight",
+                reason: format!("Hamming weight {h} is not in 1..={}", params.n()),
+            });
+        }
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(seed.as_mut());
+        let mut own = ChaCha20Rng::from_seed(*seed);
+        Self::from_coeffs(params, ternary_hamming(params.n(), h, &mut own)?)
+    }
+
+    /// Number of non-zero coefficients of the secret.
+    pub fn hamming_weight(&self) -> usize {
+        self.coeffs.iter().filter(|&&c| c != 0).count()
+    }
+
+    /// The secret in NTT form over the top `Q_L ∪ P` (crate-internal, for diagnostics such as
+    /// [`crate::bootstrap::encapsulation::mod_raise_overflow`]).
+    pub(crate) fn ntt_top(&self) -> &Poly<Ntt> {
+        &self.ntt
+    }
+
+    /// Generates a hybrid switching key from this secret to `target` over `Q_level ∪ P` only:
+    /// it switches ciphertexts at any level `<= level` (its limbs above a ciphertext's level
+    /// are skipped) and is refused above (see [`crate::evaluator::Evaluator::switch_key`]).
+    /// Generating it at the highest level it is used at keeps it small, and for a key towards a
+    /// sparse secret it is what makes that secret secure: the key is an RLWE sample under
+    /// `target` modulo `Q_level · P` only (Bossuat et al., ACNS 2022, Sec. 4).
+    ///
+    /// ```
+    /// use hetal_ckks::prelude::*;
+    /// use rand_chacha::ChaCha20Rng;
+    /// use rand_core::SeedableRng;
+    /// let params = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+    /// let mut rng = ChaCha20Rng::seed_from_u64(6);
+    /// let s = SecretKey::generate(&params, &mut rng).unwrap();
+    /// let t = SecretKey::generate_with_hamming_weight(&params, 32, &mut rng).unwrap();
+    /// let key = s.switching_key_to(&t, 0, &mut rng).unwrap();
+    /// assert_eq!(key.level(&params), 0);
+    /// assert_eq!(key.digits(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::LevelTooHigh`] above the top level; [`Error::InvalidArgument`] if `target`
+    /// belongs to other parameters; [`Error::Math`] on sampling failure.
+    pub fn switching_key_to(
+        &self,
+        target: &SecretKey,
+        level: usize,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SwitchingKey> {
+        self.params
+            .check_level("SecretKey::switching_key_to", level)?;
+        if target.params != self.params {
+            return Err(Error::InvalidArgument {
+                op: "SecretKey::switching_key_to",
+                reason: "the target secret belongs to other parameters".into(),
+            });
+        }
+        let s_from = Zeroizing::new(restrict(&self.params, &self.ntt, level, true)?);
+        let s_to = Zeroizing::new(restrict(&self.params, &target.ntt, level, true)?);
+        self.switching_key_at(&s_from, &s_to, level, rng)
+    }
+
+    /// As `switching_key`, over `Q_level ∪ P` with the digits of `level` (`s_from` and `s_to`
+    /// NTT over `Q_level ∪ P`).
+    fn switching_key_at(
+        &self,
+        s_from: &Poly<Ntt>,
+        s_to: &Poly<Ntt>,
+        level: usize,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SwitchingKey> {
+        let params = &self.params;
+        let ctx: Arc<Context> = params.qp_context(level)?;
+        let n = params.n();
+        let moduli = ctx.moduli();
+        // [P]_{q_i}: the gadget of digit j is P times the CRT idempotent of D_j, which modulo
+        // q_i is [P]_{q_i} on the primes of D_j and 0 elsewhere.
+        let p_mod: Vec<u64> = moduli[..=level]
+            .iter()
+            .map(|m| {
+                params
+                    .p_primes()
+                    .iter()
+                    .fold(1u64, |acc, &p| m.mul(acc, m.reduce(p)))
+            })
+            .collect();
+        let digits = params.digits_at(level);
+        let mut b = Vec::with_capacity(digits.len());
+        let mut a = Vec::with_capacity(digits.len());
+        let mut seeds = Vec::with_capacity(digits.len());
+        for digit in digits {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            let aj = uniform_poly_from_seed(&ctx, seed);
+            let e = gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt();
+            let mut bj = aj.mul(s_to)?;
+            bj.neg_assign();
+            bj.add_assign(&e)?;
+            let data = bj.data_mut();
+            for i in digit {
+                let m = &moduli[i];
+                let (w, ws) = (p_mod[i], m.shoup(p_mod[i]));
+                let src = &s_from.data()[i * n..(i + 1) * n];
+                for (x, &s) in data[i * n..(i + 1) * n].iter_mut().zip(src) {
+                    *x = m.add(*x, m.mul_shoup(s, w, ws));
+                }
+            }
+            b.push(bj);
+            a.push(aj);
+            seeds.push(seed);
+        }
+        Ok(SwitchingKey { b, a, seeds })
+    }
+
     /// Generates the relinearization key (switching from `s^2` to `s`).
     ///
     /// # Errors
@@ -356,6 +498,13 @@ impl SwitchingKey {
     /// Number of digits.
     pub fn digits(&self) -> usize {
         self.b.len()
+    }
+
+    /// The highest level the key switches at: its polynomials are over `Q_level ∪ P` (the top
+    /// level for relinearization and Galois keys; possibly lower for keys from
+    /// [`SecretKey::switching_key_to`]).
+    pub fn level(&self, params: &Parameters) -> usize {
+        (self.b[0].num_limbs() - params.p_primes().len()).saturating_sub(1)
     }
 
     /// Size in bytes of the seed-compressed serialization (without header).

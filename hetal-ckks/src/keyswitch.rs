@@ -437,3 +437,54 @@ pub(crate) fn automorphism_ntt(a: &Poly<Ntt>, perm: &[u32]) -> Result<Poly<Ntt>>
         });
     Ok(Poly::from_limbs(a.context(), out)?)
 }
+
+/// [`key_switch`] with a key generated over `Q_{key_level} ∪ P` for any
+/// `key_level >= dec.level` (e.g. the level-0 key of sparse-secret encapsulation). A top-level
+/// key takes the optimized path; a lower one is restricted to `Q_level ∪ P` (its limbs above
+/// the ciphertext's level are dropped) and accumulated with plain ring products: such keys are
+/// used a couple of times per bootstrapping, not in hot loops.
+pub(crate) fn key_switch_leveled(
+    params: &Parameters,
+    dec: &Decomposition,
+    key: &SwitchingKey,
+    key_level: usize,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    debug_assert!(dec.level <= key_level && dec.digits.len() <= key.b.len());
+    if key_level == params.max_level() {
+        return key_switch(params, dec, key);
+    }
+    let level = dec.level;
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    // Key limb of each limb of Q_level ∪ P: Q limbs keep their index, P limbs follow the
+    // key's own Q limbs.
+    let key_limb = |t: usize| {
+        if t <= level {
+            t
+        } else {
+            t - (level + 1) + key_level + 1
+        }
+    };
+    let restrict = |p: &Poly<Ntt>| -> Result<Poly<Ntt>> {
+        let mut data = take_buffer(qp.num_limbs() * n);
+        for (t, dst) in data.chunks_mut(n).enumerate() {
+            let kt = key_limb(t);
+            dst.copy_from_slice(&p.data()[kt * n..(kt + 1) * n]);
+        }
+        Ok(Poly::from_limbs(&qp, data)?)
+    };
+    let mut acc0 = Poly::<Ntt>::zero(&qp);
+    let mut acc1 = Poly::<Ntt>::zero(&qp);
+    for (j, u) in dec.digits.iter().enumerate() {
+        let mut buf = take_buffer(u.len());
+        buf.copy_from_slice(u);
+        let u = Poly::from_limbs(&qp, buf)?;
+        let (kb, ka) = (restrict(&key.b[j])?, restrict(&key.a[j])?);
+        acc0.mul_add_assign(&u, &kb)?;
+        acc1.mul_add_assign(&u, &ka)?;
+        give_buffer(u.into_data());
+        give_buffer(kb.into_data());
+        give_buffer(ka.into_data());
+    }
+    mod_down_pair(params, level, acc0.data(), acc1.data())
+}

@@ -7,7 +7,7 @@
 //! |--------|----------------------------------------------------------------|
 //! | 0..4   | magic `HCKS`                                                    |
 //! | 4..6   | format version (little endian, currently 1)                    |
-//! | 6      | object kind (1 ciphertext, 2 public key, 3 relinearization key, 4 Galois keys) |
+//! | 6      | object kind (1 ciphertext, 2 public key, 3 relinearization key, 4 Galois keys, 5 encapsulation keys) |
 //! | 7      | reserved, 0                                                    |
 //! | 8..16  | parameter fingerprint ([`Parameters::fingerprint`])            |
 //! | 16..24 | body length in bytes                                           |
@@ -69,6 +69,8 @@ pub enum ObjectKind {
     RelinearizationKey = 3,
     /// [`GaloisKeys`].
     GaloisKeys = 4,
+    /// [`EncapsulationKeys`](crate::bootstrap::encapsulation::EncapsulationKeys).
+    EncapsulationKeys = 5,
 }
 
 impl ObjectKind {
@@ -78,6 +80,7 @@ impl ObjectKind {
             ObjectKind::PublicKey => "public key",
             ObjectKind::RelinearizationKey => "relinearization key",
             ObjectKind::GaloisKeys => "Galois keys",
+            ObjectKind::EncapsulationKeys => "encapsulation keys",
         }
     }
 }
@@ -254,6 +257,85 @@ fn read_switching_key(r: &mut Reader<'_>, params: &Parameters) -> Result<Switchi
         seeds.push(s);
     }
     Ok(SwitchingKey { b, a, seeds })
+}
+
+/// Switching keys, each with the level it was generated at.
+pub(crate) type LeveledKeys = Vec<(usize, SwitchingKey)>;
+
+/// Serializes switching keys generated at their own levels (e.g. sparse-secret encapsulation
+/// keys): the header, the `u32` values of `prefix`, the key count, then per key its level, its
+/// digit count and, per digit, `b_j` over `Q_level ∪ P` and the seed of `a_j`.
+pub(crate) fn leveled_keys_to_bytes(
+    kind: ObjectKind,
+    params: &Parameters,
+    prefix: &[u32],
+    keys: &[(usize, &SwitchingKey)],
+) -> Vec<u8> {
+    let body = 4 * prefix.len()
+        + 4
+        + keys
+            .iter()
+            .map(|(_, k)| 4 + switching_key_len(k))
+            .sum::<usize>();
+    let mut w = Writer::new(kind, params, body);
+    prefix.iter().for_each(|&v| w.u32(v));
+    w.u32(keys.len() as u32);
+    for &(level, k) in keys {
+        w.u32(level as u32);
+        write_switching_key(&mut w, k);
+    }
+    w.finish()
+}
+
+/// Loads what [`leveled_keys_to_bytes`] wrote, with `prefix_len` prefix values, validating the
+/// header, each level (at most the top), each digit count (that of the level) and every
+/// residue (below its prime).
+pub(crate) fn leveled_keys_from_bytes(
+    kind: ObjectKind,
+    params: &Parameters,
+    bytes: &[u8],
+    prefix_len: usize,
+) -> Result<(Vec<u32>, LeveledKeys)> {
+    let mut r = Reader::open(bytes, kind, params, DEFAULT_SIZE_LIMIT)?;
+    let prefix = (0..prefix_len)
+        .map(|_| r.u32())
+        .collect::<Result<Vec<_>>>()?;
+    let count = r.u32()? as usize;
+    // Every key needs at least a level, a digit count and one seed: refuse absurd counts before
+    // allocating.
+    if count > r.data.len() / 40 {
+        return Err(r.err(format!("{count} keys cannot fit in the body")));
+    }
+    let mut keys = Vec::with_capacity(count);
+    for _ in 0..count {
+        let level = r.u32()? as usize;
+        if level > params.max_level() {
+            return Err(r.err(format!(
+                "key level {level} above the top level {}",
+                params.max_level()
+            )));
+        }
+        let digits = params.digits_at(level).len();
+        let n = r.u32()? as usize;
+        if n != digits {
+            return Err(r.err(format!("{n} digits, level {level} has {digits}")));
+        }
+        let ctx = params.qp_context(level)?;
+        let mut key = SwitchingKey {
+            b: Vec::with_capacity(n),
+            a: Vec::with_capacity(n),
+            seeds: Vec::with_capacity(n),
+        };
+        for _ in 0..n {
+            key.b.push(r.poly(&ctx)?);
+            let s = r.seed()?;
+            key.a.push(uniform_poly_from_seed(&ctx, s));
+            key.seeds.push(s);
+        }
+        keys.push((level, key));
+    }
+    r.done()?;
+    Ok((prefix, keys))
 }
 
 impl Ciphertext {

@@ -18,5 +18,6 @@
 //! [`crate::backend::Bootstrap`] for CKKS, presets and benchmarks.
 
 pub mod dft;
+pub mod encapsulation;
 pub mod evalmod;
 pub mod levels;
