@@ -198,48 +198,7 @@ impl SecretKey {
         s_to: &Poly<Ntt>,
         rng: &mut impl CryptoRng,
     ) -> Result<SwitchingKey> {
-        let params = &self.params;
-        let top = params.max_level();
-        let ctx: Arc<Context> = params.qp_context(top)?;
-        let n = params.n();
-        let moduli = ctx.moduli();
-        // [P]_{q_i}.
-        let p_mod: Vec<u64> = moduli[..=top]
-            .iter()
-            .map(|m| {
-                params
-                    .p_primes()
-                    .iter()
-                    .fold(1u64, |acc, &p| m.mul(acc, m.reduce(p)))
-            })
-            .collect();
-        let digits = params.digits_at(top);
-        let mut b = Vec::with_capacity(digits.len());
-        let mut a = Vec::with_capacity(digits.len());
-        let mut seeds = Vec::with_capacity(digits.len());
-        for digit in digits {
-            let mut seed = [0u8; 32];
-            rng.fill_bytes(&mut seed);
-            let aj = uniform_poly_from_seed(&ctx, seed);
-            let e = gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt();
-            let mut bj = aj.mul(s_to)?;
-            bj.neg_assign();
-            bj.add_assign(&e)?;
-            let data = bj.data_mut();
-            for i in digit {
-                let m = &moduli[i];
-                let w = p_mod[i];
-                let ws = m.shoup(w);
-                let src = &s_from.data()[i * n..(i + 1) * n];
-                for (x, &s) in data[i * n..(i + 1) * n].iter_mut().zip(src) {
-                    *x = m.add(*x, m.mul_shoup(s, w, ws));
-                }
-            }
-            b.push(bj);
-            a.push(aj);
-            seeds.push(seed);
-        }
-        Ok(SwitchingKey { b, a, seeds })
+        self.switching_key_at(s_from, s_to, self.params.max_level(), rng)
     }
 
     /// Samples a ternary secret with exactly `h` non-zero coefficients (each `±1`), whatever
