@@ -17,6 +17,16 @@
 //! (it needs the polynomial evaluator of `polyeval`), the assembled pipeline implementing
 //! [`crate::backend::Bootstrap`] for CKKS, presets and benchmarks.
 
+pub mod bootstrapper;
 pub mod dft;
 pub mod evalmod;
 pub mod levels;
+pub mod modraise;
+pub mod presets;
+pub mod view;
+
+pub use bootstrapper::{BootstrapConfig, BootstrapContext, Bootstrapper, BootstrappingKeys};
+pub use presets::BootstrapPreset;
+
+#[cfg(test)]
+mod tests;
