@@ -221,6 +221,15 @@ impl CkksClient {
         Ok(self)
     }
 
+    /// The evaluator holding the bootstrapping keys (tests of the individual phases).
+    #[cfg(test)]
+    pub(crate) fn bootstrap_context_eval(&self) -> &Evaluator {
+        self.backend
+            .bootstrap_context()
+            .expect("bootstrapping attached")
+            .evaluator()
+    }
+
     /// Decrypts and decodes (for the client's own use; see
     /// [`Decryptor::decrypt_decode_public`] for values that leave the client).
     ///

@@ -445,6 +445,12 @@ impl BootstrappingKeys {
         Ok(Self { rlk, galois })
     }
 
+    /// Assembles keys from their parts (e.g. received separately); [`BootstrapContext::new`]
+    /// checks that every needed Galois key is present.
+    pub fn from_parts(rlk: RelinearizationKey, galois: GaloisKeys) -> Self {
+        Self { rlk, galois }
+    }
+
     /// The relinearization key.
     pub fn relinearization_key(&self) -> &RelinearizationKey {
         &self.rlk
@@ -498,9 +504,13 @@ impl BootstrappingKeys {
         })
     }
 
-    /// Size of the serialized keys in bytes.
+    /// Size of [`BootstrappingKeys::to_bytes`] in bytes (computed, not serialized).
     pub fn serialized_len(&self) -> usize {
-        8 + self.rlk.switching_key().compressed_bytes()
+        let header = crate::serialization::HEADER_LEN;
+        8 + header
+            + self.rlk.switching_key().compressed_bytes()
+            + header
+            + 4
             + self
                 .galois
                 .elements()
@@ -543,6 +553,11 @@ impl BootstrapContext {
             eval: keys.into_evaluator(&params),
             bootstrapper,
         })
+    }
+
+    /// The evaluator holding the bootstrapping keys.
+    pub fn evaluator(&self) -> &Evaluator {
+        &self.eval
     }
 
     /// The bootstrapper.

@@ -67,33 +67,41 @@ impl Layout {
     }
 }
 
-/// EvalMod of the test presets: Lattigo's (`K = 16`, degree 30, 3 double angles), which covers
-/// the `|I| <= 15` of a Hamming-weight-32 secret with overwhelming probability.
+/// EvalMod of the test presets: `K = 16` (covers the `|I| <= 15` of a Hamming-weight-32 secret
+/// with overwhelming probability), a degree-30 cosine and **4** double angles (9 levels). With
+/// Lattigo's 3 double angles the interpolant's error on all of `[-K, K]` (2.2e-10, times `4^3`
+/// through the double angles) is ~`2^-29` in units of `q_0`, which SlotsToCoeffs amplifies by
+/// `sqrt(n)·2^ratio` into ~15 bits (measured); halving the cosine's frequency makes the degree-30
+/// fit exact to `f64` precision. (Lattigo fits only near the integers instead, its
+/// `CosDiscrete`; not implemented here.)
 fn evalmod_k16() -> EvalModConfig {
-    EvalModConfig::n16qp1546h192h32()
+    EvalModConfig {
+        double_angles: 4,
+        ..EvalModConfig::n16qp1546h192h32()
+    }
 }
 
 impl BootstrapPreset {
-    /// **128-bit**, `N = 2^16`, 2^15 slots, modelled on Lattigo's `N16QP1546H192H32` chain:
-    /// residual `Q` = one 60-bit and nine 40-bit primes (**9 levels left** at scale `2^40`),
-    /// SlotsToCoeffs 3 × 39 bits, EvalMod 8 × 60 bits, CoeffsToSlots 4 × 56 bits, `P` = five
-    /// 61-bit primes (5 digits): `log QP ≈ 1546 <= 1553`, the bound for a Hamming-weight-192
-    /// secret.
+    /// **128-bit**, `N = 2^16`, 2^15 slots, modelled on Lattigo's `N16QP1546H192H32` chain
+    /// but **without the weight-32 ephemeral secret** (sparse-secret encapsulation is built on
+    /// another branch and not merged yet): ModRaise uses the weight-192 secret directly, so
+    /// `|I|` reaches about `5·sqrt(193/12) ≈ 20` and EvalMod needs `K = 24` (instead of 16).
+    /// For the interpolant to be exact to `f64` precision on all of `[-24, 24]` (its error is
+    /// amplified by `sqrt(n)·2^ratio ≈ 2^15.5` into the slots) the degree-30 cosine is followed
+    /// by 5 double angles: 10 EvalMod levels instead of Lattigo's 8.
     ///
-    /// The secret has weight 192 **and ModRaise uses it directly** (no weight-32 ephemeral
-    /// secret yet: the encapsulation keys are being built separately), so `|I|` reaches about
-    /// `5·sqrt(193/12) ≈ 20`: EvalMod uses `K = 24` (instead of Lattigo's 16 for `h = 32`) with a
-    /// degree-40 cosine and 3 double angles, which costs one more level (9 instead of 8); the
-    /// extra level is taken from the EvalMod primes (9 × 60 bits) so that 9 levels are left,
-    /// and `log QP` stays under the bound by using a 50-bit first CoeffsToSlots prime... see
-    /// [`BootstrapPreset::n16_qp1546_h192`]'s body for the exact sizes.
+    /// Chain: residual `Q` = one 60-bit and seven 40-bit primes (**7 levels left** at scale
+    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod 10 × 55 bits, CoeffsToSlots 4 × 56 bits,
+    /// `P` = five 61-bit primes (5 digits of 5 primes): `log QP ≈ 1536 <= 1553`, the 128-bit
+    /// bound for a Hamming-weight-192 secret. With the encapsulation merged, `K = 16` and two
+    /// more levels left become possible.
     pub fn n16_qp1546_h192() -> Self {
         Layout {
             log_n: 16,
             log_slots: None,
-            residual: [vec![60], vec![40; 9]].concat(),
+            residual: [vec![60], vec![40; 7]].concat(),
             s2c: vec![39; 3],
-            evalmod: vec![60; 8],
+            evalmod: vec![55; 10],
             c2s: vec![56; 4],
             p: vec![61; 5],
             dnum: 5,
@@ -105,24 +113,26 @@ impl BootstrapPreset {
             EvalModConfig {
                 k: 24.0,
                 degree: 30,
-                double_angles: 4,
+                double_angles: 5,
                 arcsine_degree: 0,
                 log_message_ratio: 8.0,
             },
-            58.0,
+            53.0,
         )
     }
 
     fn insecure_small(log_n: u32, log_slots: Option<u32>, c2s: usize, s2c: usize) -> Self {
+        // Digits of at most 4 primes, so that P = 4 × 61 bits covers every digit.
+        let dnum = (3 + s2c + 9 + c2s).div_ceil(4);
         Layout {
             log_n,
             log_slots,
             residual: vec![60, 40, 40],
             s2c: vec![39; s2c],
-            evalmod: vec![60; 8],
+            evalmod: vec![60; 9],
             c2s: vec![56; c2s],
             p: vec![61; 4],
-            dnum: 4,
+            dnum,
             log_scale: 40,
             secret: SecretDistribution::HammingWeight(32),
             insecure: true,
