@@ -35,6 +35,7 @@ fn client() -> &'static CkksClient {
             error: ErrorDistribution::default(),
             dnum: 8,
             log_slots: None,
+            scale_level: None,
             insecure_for_testing: true,
         };
         let params = Parameters::new(lit).unwrap();

@@ -29,13 +29,14 @@
 //! assert!((client.decrypt(&y).unwrap()[0] - x[1] * x[1]).norm() < 1e-4);
 //! ```
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use num_complex::Complex64;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, SeedableRng};
 
-use crate::backend::{SlotBackend, SlotClient, scales_match};
+use crate::backend::{Bootstrap, SlotBackend, SlotClient, scales_match};
+use crate::bootstrap::{BootstrapContext, Bootstrapper, BootstrappingKeys};
 use crate::ciphertext::Ciphertext;
 use crate::encryption::{Decryptor, Encryptor};
 use crate::error::{Error, Result};
@@ -56,15 +57,45 @@ pub struct KeyRequest {
 }
 
 /// The server-side backend: an [`Evaluator`] with public evaluation keys. It cannot decrypt.
+///
+/// With [`CkksBackend::with_bootstrapping`] it also holds a [`Bootstrapper`] and the
+/// bootstrapping keys, and implements [`Bootstrap`].
 #[derive(Clone, Debug)]
 pub struct CkksBackend {
     eval: Evaluator,
+    boot: Option<Arc<BootstrapContext>>,
 }
 
 impl CkksBackend {
     /// Wraps an evaluator (with the evaluation keys it needs).
     pub fn new(eval: Evaluator) -> Self {
-        Self { eval }
+        Self { eval, boot: None }
+    }
+
+    /// Adds bootstrapping: the precomputed circuit and the keys the client generated for it
+    /// ([`CkksClient::bootstrapping_keys`] or [`BootstrappingKeys::generate`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the bootstrapper or the keys belong to other parameters;
+    /// [`Error::MissingKey`] if a needed Galois key is absent.
+    pub fn with_bootstrapping(
+        mut self,
+        bootstrapper: Arc<Bootstrapper>,
+        keys: BootstrappingKeys,
+    ) -> Result<Self> {
+        if bootstrapper.params() != self.params() {
+            return Err(Error::InvalidArgument {
+                op: "CkksBackend::with_bootstrapping",
+                reason: "the bootstrapper belongs to other parameters".into(),
+            });
+        }
+        self.boot = Some(Arc::new(BootstrapContext::new(bootstrapper, keys)?));
+        Ok(self)
+    }
+
+    /// The bootstrapping context, if any.
+    pub fn bootstrap_context(&self) -> Option<&BootstrapContext> {
+        self.boot.as_deref()
     }
 
     /// The evaluator.
@@ -169,6 +200,36 @@ impl CkksClient {
         Encryptor::new(&self.pk).encrypt_values(values, level, &mut *rng)
     }
 
+    /// Generates the bootstrapping keys for `bootstrapper` (relinearization and exactly the
+    /// Galois keys it needs), to send to the server.
+    ///
+    /// # Errors
+    /// As [`BootstrappingKeys::generate`].
+    pub fn bootstrapping_keys(&self, bootstrapper: &Bootstrapper) -> Result<BootstrappingKeys> {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        BootstrappingKeys::generate(&self.sk, bootstrapper, &mut *rng)
+    }
+
+    /// Generates bootstrapping keys and attaches them (with `bootstrapper`) to this client's
+    /// backend, so that [`CkksClient::server_backend`] can bootstrap.
+    ///
+    /// # Errors
+    /// As [`CkksClient::bootstrapping_keys`] and [`CkksBackend::with_bootstrapping`].
+    pub fn with_bootstrapping(mut self, bootstrapper: Arc<Bootstrapper>) -> Result<Self> {
+        let keys = self.bootstrapping_keys(&bootstrapper)?;
+        self.backend = self.backend.with_bootstrapping(bootstrapper, keys)?;
+        Ok(self)
+    }
+
+    /// The evaluator holding the bootstrapping keys (tests of the individual phases).
+    #[cfg(test)]
+    pub(crate) fn bootstrap_context_eval(&self) -> &Evaluator {
+        self.backend
+            .bootstrap_context()
+            .expect("bootstrapping attached")
+            .evaluator()
+    }
+
     /// Decrypts and decodes (for the client's own use; see
     /// [`Decryptor::decrypt_decode_public`] for values that leave the client).
     ///
@@ -199,7 +260,9 @@ impl SlotBackend for CkksBackend {
     }
 
     fn max_level(&self) -> usize {
-        self.params().max_level()
+        // The user-visible top: for bootstrapping parameters the levels above the residual chain
+        // belong to bootstrapping (see `Parameters::residual_level`).
+        self.params().residual_level()
     }
 
     fn scale_at(&self, level: usize) -> f64 {
@@ -358,6 +421,44 @@ impl SlotBackend for CkksClient {
         rotate(a: &Ciphertext, steps: i32) -> Result<Ciphertext>;
         conjugate(a: &Ciphertext) -> Result<Ciphertext>;
         rotate_hoisted(a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>>;
+    }
+}
+
+impl Bootstrap for CkksBackend {
+    fn bootstrap_level(&self) -> usize {
+        self.boot
+            .as_ref()
+            .map_or(self.params().residual_level(), |b| {
+                b.bootstrapper().output_level()
+            })
+    }
+
+    fn bootstrap_bound(&self) -> f64 {
+        self.boot.as_ref().map_or(1.0, |b| b.bootstrapper().bound())
+    }
+
+    fn bootstrap(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        match &self.boot {
+            Some(b) => b.bootstrap(a),
+            None => Err(Error::MissingKey {
+                op: "bootstrap",
+                what: "bootstrapping keys (CkksBackend::with_bootstrapping)".into(),
+            }),
+        }
+    }
+}
+
+impl Bootstrap for CkksClient {
+    fn bootstrap_level(&self) -> usize {
+        self.backend.bootstrap_level()
+    }
+
+    fn bootstrap_bound(&self) -> f64 {
+        self.backend.bootstrap_bound()
+    }
+
+    fn bootstrap(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.backend.bootstrap(a)
     }
 }
 

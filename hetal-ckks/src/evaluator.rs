@@ -804,6 +804,43 @@ impl Evaluator {
             .collect()
     }
 
+    /// Hoisted automorphisms `X -> X^g` for explicit Galois elements (one decomposition of
+    /// `c_1`, then one inner product and ModDown per element). Bootstrapping uses it on slot
+    /// "views" whose rotations are not those of the parameters' own slot count (the `2n`-slot
+    /// view of sparse packing). Element 1 returns the input.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] for a missing element; [`Error::DegreeTooHigh`] for degree 2.
+    pub fn automorphisms_hoisted(
+        &self,
+        ct: &Ciphertext,
+        elements: &[usize],
+    ) -> Result<Vec<Ciphertext>> {
+        const OP: &str = "automorphisms_hoisted";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        let two_n = 2 * self.params.n();
+        let mut keys = Vec::with_capacity(elements.len());
+        for &g in elements {
+            let g = g % two_n;
+            if g == 1 {
+                keys.push((g, None));
+            } else {
+                keys.push((
+                    g,
+                    Some(self.key_for(OP, g, || format!("Galois element {g}"))?),
+                ));
+            }
+        }
+        let dec = self.decompose(ct)?;
+        keys.par_iter()
+            .map(|&(g, key)| match key {
+                None => Ok(ct.clone()),
+                Some(key) => self.galois_from_decomposition(ct, &dec, g, key),
+            })
+            .collect()
+    }
+
     /// `Σ_k rotate(ct, k)` over `steps` with one decomposition (ModUp) and a single ModDown:
     /// the key-switching inner products of all steps are rotated and summed over `Q_l ∪ P`
     /// before dividing by `P` (hoisting both ends, as in BSGS linear transforms). A step of 0

@@ -91,6 +91,13 @@ pub struct ParametersLiteral {
     pub log_slots: Option<u32>,
     /// Skips the security check. Only for tests and experiments.
     pub insecure_for_testing: bool,
+    /// The level at which the scale is `2^log_scale`: the top of the *user-visible* chain.
+    /// `None` (the default) means the top level. A bootstrapping chain sets it to the top of its
+    /// residual chain: the primes above it (SlotsToCoeffs, EvalMod, CoeffsToSlots) are used only
+    /// inside bootstrapping, with explicit scales (see [`crate::bootstrap`]); with bit sizes
+    /// they are generated as plain NTT-friendly primes of those sizes, not adaptively.
+    #[serde(default)]
+    pub scale_level: Option<usize>,
 }
 
 impl ParametersLiteral {
@@ -107,6 +114,7 @@ impl ParametersLiteral {
             dnum,
             log_slots: None,
             insecure_for_testing: true,
+            scale_level: None,
         }
     }
 
@@ -147,6 +155,7 @@ impl ParametersLiteral {
             dnum: 5,
             log_slots: None,
             insecure_for_testing: false,
+            scale_level: None,
         }
     }
 
@@ -217,14 +226,21 @@ fn generate_q(lit: &ParametersLiteral, n: usize, exclude: &mut Vec<u64>) -> Resu
         unreachable!()
     };
     let levels = bits.len();
+    let top = lit.scale_level.unwrap_or(levels - 1);
     let mut q = vec![0u64; levels];
     // Base prime first, as a plain prime of the requested size.
     let base = generate_distinct(bits[0], n, 1, exclude)?;
     q[0] = base[0];
     exclude.push(q[0]);
+    // Bootstrapping primes above the scale level: plain primes of the requested sizes.
+    for l in top + 1..levels {
+        let p = generate_distinct(bits[l], n, 1, exclude)?[0];
+        q[l] = p;
+        exclude.push(p);
+    }
     let ideal = 2f64.powi(lit.log_scale as i32);
     let mut scale = ideal;
-    for l in (1..levels).rev() {
+    for l in (1..=top).rev() {
         let target = scale * scale / ideal * 2f64.powi(bits[l] as i32 - lit.log_scale as i32);
         let p = hetal_math::closest_ntt_prime_f64(target, n, exclude)?;
         q[l] = p;
@@ -284,6 +300,11 @@ fn fingerprint(lit: &ParametersLiteral, q: &[u64], p: &[u64], log_slots: u32) ->
     eat(&sigma.to_bits().to_le_bytes());
     eat(&(lit.dnum as u64).to_le_bytes());
     eat(&log_slots.to_le_bytes());
+    if let Some(t) = lit.scale_level {
+        // Only when set, so the fingerprints of ordinary parameters are unchanged.
+        eat(b"scale-level");
+        eat(&(t as u64).to_le_bytes());
+    }
     h
 }
 
@@ -321,6 +342,13 @@ impl Parameters {
             return Err(bad(format!(
                 "log slots {log_slots} must be below log N {}",
                 lit.log_n
+            )));
+        }
+        if let Some(t) = lit.scale_level
+            && t >= levels
+        {
+            return Err(bad(format!(
+                "scale level {t} must be below the number of Q primes {levels}"
             )));
         }
         let ErrorDistribution::Gaussian { sigma } = lit.error;
@@ -406,12 +434,17 @@ impl Parameters {
                 }
             }
         };
-        // Scales.
+        // Scales: canonical below the scale level; above it the same recurrence run upwards,
+        // `Δ_l = sqrt(Δ_{l-1} · q_l)`, so the rule `Δ_{l-1} = Δ_l² / q_l` holds on every level.
         let levels = q.len();
+        let top = lit.scale_level.unwrap_or(levels - 1);
         let mut scales = vec![0.0; levels];
-        scales[levels - 1] = 2f64.powi(lit.log_scale as i32);
-        for l in (1..levels).rev() {
+        scales[top] = 2f64.powi(lit.log_scale as i32);
+        for l in (1..=top).rev() {
             scales[l - 1] = scales[l] * scales[l] / q[l] as f64;
+        }
+        for l in top + 1..levels {
+            scales[l] = (scales[l - 1] * q[l] as f64).sqrt();
         }
         let chain = RnsChain::new(n, &q, &p)?;
         let encoder = Encoder::new(lit.log_n, log_slots)?;
@@ -478,6 +511,13 @@ impl Parameters {
     /// The top level `L` (a fresh ciphertext's level; `L + 1` Q primes).
     pub fn max_level(&self) -> usize {
         self.inner.q.len() - 1
+    }
+
+    /// The top of the user-visible chain: the level at which the scale is `2^log_scale` and
+    /// fresh ciphertexts are encrypted. Equal to [`Parameters::max_level`] except for
+    /// bootstrapping parameters, whose levels above it are used only inside bootstrapping.
+    pub fn residual_level(&self) -> usize {
+        self.inner.literal.scale_level.unwrap_or(self.max_level())
     }
 
     /// `log2` of the default (top-level) scale.

@@ -450,6 +450,33 @@ impl<B: SlotBackend> CoeffsToSlots<B> {
         true
     }
 
+    /// Encodes every plaintext matrix for an input at level `top` (each level at its own
+    /// level), so that [`evaluate`](Self::evaluate) does no encoding.
+    ///
+    /// # Errors
+    /// Backend encoding errors; level exhaustion if `top < depth()`.
+    pub fn prepare(&self, backend: &B, top: usize) -> Result<()> {
+        if top < self.depth() {
+            return Err(Error::LevelExhausted {
+                op: "CoeffsToSlots::prepare",
+                level: top,
+                needed: self.depth(),
+            });
+        }
+        for (i, p) in self.head.iter().enumerate() {
+            p.prepare(backend, top - i)?;
+        }
+        let last = top - self.head.len();
+        match &self.last {
+            C2sLast::Two { real, imag } => {
+                real.prepare(backend, last)?;
+                imag.prepare(backend, last)?;
+            }
+            C2sLast::Packed(p) => p.prepare(backend, last)?,
+        }
+        Ok(())
+    }
+
     /// Evaluates CoeffsToSlots on a canonical ciphertext of `config().backend_slots()` slots
     /// (for [`DftPacking::Packed`], the replicated `[z, z]`).
     ///
@@ -562,6 +589,31 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
         }];
         out.extend(self.tail.iter().map(|p| vec![p.transform().diagonals()]));
         out
+    }
+
+    /// Encodes every plaintext matrix for an input at level `top`.
+    ///
+    /// # Errors
+    /// Backend encoding errors; level exhaustion if `top < depth()`.
+    pub fn prepare(&self, backend: &B, top: usize) -> Result<()> {
+        if top < self.depth() {
+            return Err(Error::LevelExhausted {
+                op: "SlotsToCoeffs::prepare",
+                level: top,
+                needed: self.depth(),
+            });
+        }
+        match &self.first {
+            S2cFirst::Two { real, imag } => {
+                real.prepare(backend, top)?;
+                imag.prepare(backend, top)?;
+            }
+            S2cFirst::Packed(p) => p.prepare(backend, top)?,
+        }
+        for (i, p) in self.tail.iter().enumerate() {
+            p.prepare(backend, top - 1 - i)?;
+        }
+        Ok(())
     }
 
     /// Every rotation step used (Galois keys to generate). No conjugation is needed.

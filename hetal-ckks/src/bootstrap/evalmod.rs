@@ -23,6 +23,8 @@
 //! interpolation interval and back are [`EvalModConfig::c2s_prefactor`] and
 //! [`EvalModConfig::s2c_postfactor`] (folded into the DFT matrices by [`super::dft`]).
 
+use crate::backend::{Complex64, SlotBackend};
+use crate::polyeval::{self, Polynomial};
 use crate::{Error, Result};
 use std::f64::consts::PI;
 
@@ -309,6 +311,58 @@ impl EvalModFit {
     /// (see [`super::levels::EvalModLevels`]).
     pub fn depth(&self) -> usize {
         super::levels::EvalModLevels::from_config(&self.config).total()
+    }
+}
+
+impl EvalModFit {
+    /// The inner cosine as a [`Polynomial`] in the Chebyshev basis of `[-1, 1]`: its variable
+    /// is `x/K`, what CoeffsToSlots delivers, so [`crate::polyeval`] needs no affine map.
+    pub fn cosine_polynomial(&self) -> Polynomial {
+        Polynomial::chebyshev(self.cosine.coeffs.clone(), -1.0, 1.0)
+    }
+
+    /// The arcsine correction as a power-basis [`Polynomial`] in `y = sin(2πx)` (its output is
+    /// `2π·(x mod 1)`), if configured.
+    pub fn arcsine_polynomial(&self) -> Option<Polynomial> {
+        (!self.arcsine.is_empty()).then(|| Polynomial::power(self.arcsine.clone()))
+    }
+
+    /// The `f64` twin of [`EvalModFit::evaluate`]: `2π · eval(x)`, i.e. `≈ 2π·(x mod 1)`.
+    pub fn eval_scaled(&self, x: f64) -> f64 {
+        2.0 * PI * self.eval(x)
+    }
+
+    /// Evaluates EvalMod homomorphically on a ciphertext holding `x/K` (real, in `[-1, 1]`):
+    /// the cosine interpolant (depth `ceil(log2(d + 1))`), `r` double angles
+    /// `c ← 2c² - 1` (one level each) and the optional arcsine correction. Returns
+    /// `≈ 2π·(x mod 1)` (centered): the constant `1/2π` is left to the caller, because
+    /// bootstrapping folds it into the scale it declares for the result at no cost (a
+    /// multiplication by `1/2π` would cost a level or precision).
+    ///
+    /// Consumes exactly [`EvalModFit::depth`] levels, all through canonical operations of the
+    /// backend: on a [`super::view::BootView`] the backend's scale tables decide the scales.
+    ///
+    /// # Errors
+    /// [`Error::LevelExhausted`] with fewer levels than [`EvalModFit::depth`]; backend errors.
+    pub fn evaluate<B: SlotBackend + ?Sized>(&self, backend: &B, x: &B::Ct) -> Result<B::Ct> {
+        let level = backend.level(x);
+        let depth = self.depth();
+        if level < depth {
+            return Err(Error::LevelExhausted {
+                op: "EvalMod",
+                level,
+                needed: depth,
+            });
+        }
+        let mut y = polyeval::evaluate(backend, x, &self.cosine_polynomial())?;
+        for _ in 0..self.config.double_angles {
+            let sq = backend.mul_relin_rescale(&y, &y)?;
+            y = backend.add_const(&backend.mul_int(&sq, 2)?, Complex64::new(-1.0, 0.0))?;
+        }
+        if let Some(arcsine) = self.arcsine_polynomial() {
+            y = polyeval::evaluate(backend, &y, &arcsine)?;
+        }
+        Ok(y)
     }
 }
 

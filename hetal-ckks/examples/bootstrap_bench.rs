@@ -1,0 +1,108 @@
+//! Bootstrapping benchmark: one JSON line with key generation time, the median bootstrapping
+//! time, precision (bits, min and average over all slots) and peak memory.
+//!
+//! ```text
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R]
+//! ```
+//!
+//! Presets: `n16_qp1546_h192` (default, 128-bit), `insecure_n10`, `insecure_n11`,
+//! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
+//! in `[-1, 1] + i[-1, 1]`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use hetal_ckks::backend::{Bootstrap, Complex64, SlotBackend, SlotClient};
+use hetal_ckks::bootstrap::{BootstrapPreset, Bootstrapper};
+use hetal_ckks::ckks_backend::{CkksClient, KeyRequest};
+use hetal_ckks::params::Parameters;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1546_h192".into());
+    let threads: usize = arg("--threads").map_or(1, |t| t.parse().expect("--threads T"));
+    let runs: usize = arg("--runs").map_or(3, |t| t.parse().expect("--runs R"));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .expect("thread pool");
+    let preset = BootstrapPreset::by_name(&preset_name).unwrap_or_else(|| {
+        eprintln!("unknown preset {preset_name}");
+        std::process::exit(2)
+    });
+
+    let params = Parameters::new(preset.params).expect("parameters");
+    let t = Instant::now();
+    let boot = Arc::new(Bootstrapper::new(&params, preset.config).expect("bootstrapper"));
+    let setup_s = t.elapsed().as_secs_f64();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let t = Instant::now();
+    let client = CkksClient::new(&params, &KeyRequest::default(), &mut rng).expect("client");
+    let keys = client.bootstrapping_keys(&boot).expect("keys");
+    let keygen_s = t.elapsed().as_secs_f64();
+    let key_bytes = keys.serialized_len();
+    let server = client
+        .server_backend()
+        .with_bootstrapping(boot.clone(), keys)
+        .expect("server");
+
+    let n = server.slots();
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let z: Vec<Complex64> = (0..n).map(|_| Complex64::new(next(), next())).collect();
+    let ct = client.encrypt(&z, 0).expect("encrypt");
+    let mut times = Vec::new();
+    let mut precision = (f64::INFINITY, 0.0);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let out = server.bootstrap(&ct).expect("bootstrap");
+        times.push(t.elapsed().as_secs_f64());
+        let got = client.decrypt(&out).expect("decrypt");
+        let (mut min, mut sum) = (f64::INFINITY, 0.0);
+        for (g, w) in got.iter().zip(&z) {
+            for e in [(g.re - w.re).abs(), (g.im - w.im).abs()] {
+                let b = -e.max(1e-300).log2();
+                min = min.min(b);
+                sum += b;
+            }
+        }
+        precision = (min.min(precision.0), sum / (2 * n) as f64);
+    }
+    times.sort_by(f64::total_cmp);
+    let boot_s = times[times.len() / 2];
+    println!(
+        "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \
+         \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
+         \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
+         \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",
+        params.log_n(),
+        precision.1,
+        precision.0,
+        server.bootstrap_level(),
+        peak_rss_mb()
+    );
+}

@@ -1,0 +1,261 @@
+//! The slot backend bootstrapping runs its generic circuits on: CKKS with **explicit scales**.
+//!
+//! The seam's canonical rule `Δ_{l-1} = Δ_l² / q_l` does not fit a bootstrapping chain (a
+//! `2^60` ciphertext on 56-bit CoeffsToSlots primes would grow by 4 bits per level). The
+//! generic circuits ([`crate::lintrans`], [`crate::polyeval`], [`super::dft`]) only ever
+//! (a) encode plaintexts and constants "for level `l`" and (b) ask for the canonical scale of a
+//! level when they align levels. A [`BootView`] answers both from two tables fixed when the
+//! bootstrapper is built:
+//!
+//! - `ct_scale[l]`: the scale a ciphertext at level `l` has in this phase (`scale_at`);
+//! - `pt_scale[l]`: the scale plaintexts and constants multiplied into level `l` are encoded at.
+//!
+//! A plaintext product followed by a rescale maps `ct_scale[l]` to
+//! `ct_scale[l]·pt_scale[l]/q_l`, and the tables are built so that this is `ct_scale[l-1]`.
+//! CoeffsToSlots uses `pt_scale = q_l` (the scale is preserved); EvalMod uses the canonical rule
+//! (`pt_scale = ct_scale`, needed for ciphertext products) run backwards from the scale it must
+//! end on; SlotsToCoeffs uses `pt_scale = q_l·ρ` with `ρ` chosen so that it lands exactly on the
+//! canonical scale of the output level.
+//!
+//! The view also has its own slot count: `2n` for the packed sparse DFT (on which an `n`-slot
+//! ciphertext reads `[z, z]`), with its own encoder and Galois elements.
+
+use num_complex::Complex64;
+
+use crate::backend::{SlotBackend, scales_match};
+use crate::ciphertext::Ciphertext;
+use crate::encoding::{Encoder, galois_element};
+use crate::error::{Error, Result};
+use crate::evaluator::Evaluator;
+use crate::plaintext::{Plaintext, coeffs_to_poly};
+
+/// CKKS with per-level ciphertext and plaintext scales, on a `2^log_slots`-slot view.
+#[derive(Clone, Debug)]
+pub struct BootView {
+    eval: Evaluator,
+    encoder: Encoder,
+    ct_scale: Vec<f64>,
+    pt_scale: Vec<f64>,
+}
+
+impl BootView {
+    /// A view over `eval` with the given scale tables (one entry per level of the full chain)
+    /// and slot count `2^log_slots` (at most `N/2`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for tables of the wrong length or an invalid slot count.
+    pub fn new(
+        eval: Evaluator,
+        log_slots: u32,
+        ct_scale: Vec<f64>,
+        pt_scale: Vec<f64>,
+    ) -> Result<Self> {
+        let levels = eval.params().max_level() + 1;
+        if ct_scale.len() != levels || pt_scale.len() != levels {
+            return Err(Error::InvalidArgument {
+                op: "BootView::new",
+                reason: format!("scale tables must have {levels} entries"),
+            });
+        }
+        let encoder = Encoder::new(eval.params().log_n(), log_slots)?;
+        Ok(Self {
+            eval,
+            encoder,
+            ct_scale,
+            pt_scale,
+        })
+    }
+
+    /// The same tables over another evaluator (the one holding the bootstrapping keys).
+    pub fn with_evaluator(&self, eval: Evaluator) -> Self {
+        Self {
+            eval,
+            ..self.clone()
+        }
+    }
+
+    /// The evaluator.
+    pub fn evaluator(&self) -> &Evaluator {
+        &self.eval
+    }
+
+    /// The plaintext scale of `level`.
+    pub fn pt_scale(&self, level: usize) -> f64 {
+        self.pt_scale[level]
+    }
+
+    /// The Galois element of a left rotation by `k` slots of this view.
+    pub fn galois_element(&self, k: i32) -> usize {
+        galois_element(
+            self.eval.params().log_n(),
+            self.encoder.log_slots(),
+            k as i64,
+        )
+    }
+
+    fn check_level(&self, op: &'static str, level: usize) -> Result<()> {
+        self.eval.params().check_level(op, level)
+    }
+}
+
+fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
+    if ct.level() != pt.level() {
+        return Err(Error::LevelMismatch {
+            op,
+            left: ct.level(),
+            right: pt.level(),
+        });
+    }
+    Ok(())
+}
+
+impl SlotBackend for BootView {
+    type Ct = Ciphertext;
+    type Pt = Plaintext;
+
+    fn slots(&self) -> usize {
+        self.encoder.slots()
+    }
+
+    fn max_level(&self) -> usize {
+        self.eval.params().max_level()
+    }
+
+    fn scale_at(&self, level: usize) -> f64 {
+        self.ct_scale[level]
+    }
+
+    fn level(&self, ct: &Ciphertext) -> usize {
+        ct.level()
+    }
+
+    fn scale(&self, ct: &Ciphertext) -> f64 {
+        ct.scale()
+    }
+
+    fn degree(&self, ct: &Ciphertext) -> usize {
+        ct.degree()
+    }
+
+    fn plaintext_level(&self, pt: &Plaintext) -> usize {
+        pt.level()
+    }
+
+    fn encode(&self, values: &[Complex64], level: usize) -> Result<Plaintext> {
+        self.check_level("BootView::encode", level)?;
+        self.encode_at_scale(values, level, self.pt_scale[level])
+    }
+
+    fn encode_at_scale(&self, values: &[Complex64], level: usize, scale: f64) -> Result<Plaintext> {
+        self.check_level("BootView::encode", level)?;
+        let ctx = self.eval.params().q_context(level)?;
+        let coeffs = self.encoder.encode_f64(values, scale)?;
+        let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
+        Ok(Plaintext { poly, level, scale })
+    }
+
+    fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.add(a, b)
+    }
+
+    fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.sub(a, b)
+    }
+
+    fn neg(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.negate(a)
+    }
+
+    fn add_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+        same_level("add_plain", a, p)?;
+        self.eval.add_plain(a, p)
+    }
+
+    fn sub_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+        same_level("sub_plain", a, p)?;
+        self.eval.sub_plain(a, p)
+    }
+
+    fn add_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+        self.eval.add_const(a, c)
+    }
+
+    fn mul_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+        same_level("mul_plain", a, p)?;
+        self.eval.mul_plain(a, p)
+    }
+
+    fn mul_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+        self.check_level("mul_const", a.level())?;
+        self.eval.mul_const_at_scale(a, c, self.pt_scale[a.level()])
+    }
+
+    fn mul_int(&self, a: &Ciphertext, k: i64) -> Result<Ciphertext> {
+        self.eval.mul_int(a, k)
+    }
+
+    fn mul_i(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.mul_i(a)
+    }
+
+    fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.tensor(a, b)
+    }
+
+    fn relinearize(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.relinearize(a)
+    }
+
+    fn rescale(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.rescale(a)
+    }
+
+    /// Drop to `t + 1`, multiply by 1 encoded at `ct_scale[t]·q_{t+1}/scale`, rescale: the
+    /// result has exactly `ct_scale[t]` (one rounding of a large integer constant).
+    fn drop_to_level(&self, a: &Ciphertext, level: usize) -> Result<Ciphertext> {
+        const OP: &str = "drop_to_level";
+        if level > a.level() {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: format!(
+                    "target level {level} is above the ciphertext's level {}",
+                    a.level()
+                ),
+            });
+        }
+        let own = self.ct_scale[a.level()];
+        if !scales_match(a.scale(), own) {
+            return Err(Error::ScaleMismatch {
+                op: OP,
+                level: a.level(),
+                left: a.scale(),
+                right: own,
+            });
+        }
+        if level == a.level() {
+            return Ok(a.clone());
+        }
+        let dropped = self.eval.drop_to_level(a, level + 1)?;
+        let q = self.eval.params().q_primes()[level + 1] as f64;
+        let s = self.ct_scale[level] * q / a.scale();
+        let m = self
+            .eval
+            .mul_const_at_scale(&dropped, Complex64::new(1.0, 0.0), s)?;
+        let mut out = self.eval.rescale(&m)?;
+        out.set_scale(self.ct_scale[level]);
+        Ok(out)
+    }
+
+    fn rotate(&self, a: &Ciphertext, steps: i32) -> Result<Ciphertext> {
+        self.eval.automorphism(a, self.galois_element(steps))
+    }
+
+    fn conjugate(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        self.eval.conjugate(a)
+    }
+
+    fn rotate_hoisted(&self, a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>> {
+        let elements: Vec<usize> = steps.iter().map(|&k| self.galois_element(k)).collect();
+        self.eval.automorphisms_hoisted(a, &elements)
+    }
+}
