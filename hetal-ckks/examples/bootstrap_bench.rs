@@ -2,10 +2,10 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys]
 //! ```
 //!
-//! Presets: `n16_qp1546_h192` (default, 128-bit), `insecure_n10`, `insecure_n11`,
+//! Presets: `n16_qp1552_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
 //! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
 //! in `[-1, 1] + i[-1, 1]`.
 
@@ -38,17 +38,23 @@ fn main() {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1).cloned())
     };
-    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1546_h192".into());
+    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1552_h192h32".into());
     let threads: usize = arg("--threads").map_or(1, |t| t.parse().expect("--threads T"));
     let runs: usize = arg("--runs").map_or(3, |t| t.parse().expect("--runs R"));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
         .expect("thread pool");
-    let preset = BootstrapPreset::by_name(&preset_name).unwrap_or_else(|| {
+    let mut preset = BootstrapPreset::by_name(&preset_name).unwrap_or_else(|| {
         eprintln!("unknown preset {preset_name}");
         std::process::exit(2)
     });
+    // `--top-level-keys`: every Galois key at the top level (to compare time and memory with
+    // the SlotsToCoeffs keys generated at their level).
+    let top_level_keys = args.iter().any(|a| a == "--top-level-keys");
+    if top_level_keys {
+        preset.config.s2c_keys_at_level = false;
+    }
 
     let params = Parameters::new(preset.params).expect("parameters");
     let t = Instant::now();
@@ -96,10 +102,12 @@ fn main() {
     let boot_s = times[times.len() / 2];
     println!(
         "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \
+         \"s2c_keys_at_level\": {}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
          \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",
         params.log_n(),
+        !top_level_keys,
         precision.1,
         precision.0,
         server.bootstrap_level(),

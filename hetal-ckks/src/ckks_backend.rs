@@ -230,6 +230,17 @@ impl CkksClient {
             .evaluator()
     }
 
+    /// The encapsulation keys of the bootstrapping context (tests of the individual phases).
+    #[cfg(test)]
+    pub(crate) fn bootstrap_context_encapsulation(
+        &self,
+    ) -> Option<&crate::bootstrap::encapsulation::EncapsulationKeys> {
+        self.backend
+            .bootstrap_context()
+            .expect("bootstrapping attached")
+            .encapsulation_keys()
+    }
+
     /// Decrypts and decodes (for the client's own use; see
     /// [`Decryptor::decrypt_decode_public`] for values that leave the client).
     ///

@@ -603,7 +603,10 @@ impl Evaluator {
         key: &SwitchingKey,
     ) -> Result<Ciphertext> {
         let perm = automorphism_permutation(self.params.n(), g)?;
-        let (mut d0, d1) = key_switch(&self.params, dec, key)?;
+        // Keys generated below the top level (bootstrapping's SlotsToCoeffs keys) take the
+        // leveled path; top-level keys the optimized `key_switch`.
+        let (mut d0, d1) =
+            crate::keyswitch::key_switch_leveled(&self.params, dec, key, key.level(&self.params))?;
         d0.add_assign(&ct.c[0])?;
         let (c0, c1) = rayon::join(
             || automorphism_ntt(&d0, &perm),

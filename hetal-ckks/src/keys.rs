@@ -390,6 +390,50 @@ impl SecretKey {
         })
     }
 
+    /// Galois keys for exactly the given elements generated over `Q_level ∪ P` with the digits
+    /// of `level` (as [`SecretKey::switching_key_to`]): they rotate ciphertexts at any level
+    /// `<= level`. Bootstrapping generates the keys used only by SlotsToCoeffs at the level it
+    /// starts at, which makes each key `(digits(level)·(level + 1 + |P|)) / (dnum·(L + 1 + |P|))`
+    /// of a top-level one (about a third at `N = 2^16`).
+    ///
+    /// # Errors
+    /// [`Error::LevelTooHigh`] above the top level; as [`SecretKey::galois_keys`].
+    pub fn galois_keys_at(
+        &self,
+        elements: &[usize],
+        level: usize,
+        rng: &mut impl CryptoRng,
+    ) -> Result<GaloisKeys> {
+        self.params
+            .check_level("SecretKey::galois_keys_at", level)?;
+        let two_n = 2 * self.params.n();
+        let s_from = Zeroizing::new(restrict(&self.params, &self.ntt, level, true)?);
+        let mut keys = BTreeMap::new();
+        for &g in elements {
+            let g = g % two_n;
+            if g.is_multiple_of(2) {
+                return Err(Error::InvalidArgument {
+                    op: "galois_keys_at",
+                    reason: format!("Galois element {g} is even"),
+                });
+            }
+            if g == 1 || keys.contains_key(&g) {
+                continue;
+            }
+            // Pre-rotated as in `galois_keys`: from s to σ_g^{-1}(s).
+            let mut rotated = self.ntt.automorphism(inverse_mod_2n(g, two_n))?;
+            let s_to = restrict(&self.params, &rotated, level, true);
+            rotated.zeroize();
+            let s_to = Zeroizing::new(s_to?);
+            let key = self.switching_key_at(&s_from, &s_to, level, rng);
+            keys.insert(g, key?);
+        }
+        Ok(GaloisKeys {
+            params: self.params.clone(),
+            keys,
+        })
+    }
+
     /// Galois keys for the given slot rotations (left by `k`, negative: right) and, if
     /// `conjugation`, for complex conjugation.
     ///

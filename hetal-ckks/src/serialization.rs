@@ -7,7 +7,7 @@
 //! |--------|----------------------------------------------------------------|
 //! | 0..4   | magic `HCKS`                                                    |
 //! | 4..6   | format version (little endian, currently 1)                    |
-//! | 6      | object kind (1 ciphertext, 2 public key, 3 relinearization key, 4 Galois keys, 5 encapsulation keys) |
+//! | 6      | object kind (1 ciphertext, 2 public key, 3 relinearization key, 4 Galois keys, 5 encapsulation keys, 6 leveled keys) |
 //! | 7      | reserved, 0                                                    |
 //! | 8..16  | parameter fingerprint ([`Parameters::fingerprint`])            |
 //! | 16..24 | body length in bytes                                           |
@@ -71,6 +71,9 @@ pub enum ObjectKind {
     GaloisKeys = 4,
     /// [`EncapsulationKeys`](crate::bootstrap::encapsulation::EncapsulationKeys).
     EncapsulationKeys = 5,
+    /// Switching keys generated at their own levels without a further meaning (e.g. the
+    /// leveled Galois keys of [`BootstrappingKeys`](crate::bootstrap::BootstrappingKeys)).
+    LeveledKeys = 6,
 }
 
 impl ObjectKind {
@@ -81,6 +84,7 @@ impl ObjectKind {
             ObjectKind::RelinearizationKey => "relinearization key",
             ObjectKind::GaloisKeys => "Galois keys",
             ObjectKind::EncapsulationKeys => "encapsulation keys",
+            ObjectKind::LeveledKeys => "leveled switching keys",
         }
     }
 }

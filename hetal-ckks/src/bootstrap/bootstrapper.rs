@@ -38,6 +38,7 @@ use std::sync::Arc;
 use rand_core::CryptoRng;
 
 use super::dft::{CoeffsToSlots, DftConfig, DftPacking, SlotsToCoeffs};
+use super::encapsulation::EncapsulationKeys;
 use super::evalmod::{EvalModConfig, EvalModFit};
 use super::levels::{BootstrapLevels, EvalModLevels, LevelReport};
 use super::modraise::{mod_raise, sub_sum, sub_sum_elements};
@@ -63,6 +64,15 @@ pub struct BootstrapConfig {
     pub evalmod_log_scale: f64,
     /// Baby-step giant-step split of the DFT levels.
     pub bsgs: BsgsConfig,
+    /// Sparse-secret encapsulation (Bossuat et al., ACNS 2022): the Hamming weight of the
+    /// ephemeral secret ModRaise runs under (the keys carry an
+    /// [`EncapsulationKeys`] pair), or `None` to raise under the computation secret. With it,
+    /// EvalMod's `K` is bounded by the ephemeral weight instead of the secret's.
+    pub ephemeral_weight: Option<usize>,
+    /// Generate the Galois keys only SlotsToCoeffs uses at the level SlotsToCoeffs starts at
+    /// (fewer limbs and digits: about a third of a top-level key's memory at `N = 2^16`)
+    /// instead of the top level.
+    pub s2c_keys_at_level: bool,
 }
 
 impl BootstrapConfig {
@@ -282,6 +292,39 @@ impl Bootstrapper {
         els
     }
 
+    /// The Galois elements of [`Bootstrapper::galois_elements`] that only SlotsToCoeffs uses:
+    /// with [`BootstrapConfig::s2c_keys_at_level`] their keys are generated at
+    /// [`Bootstrapper::s2c_key_level`] (empty otherwise).
+    pub fn low_galois_elements(&self) -> Vec<usize> {
+        if !self.config.s2c_keys_at_level {
+            return Vec::new();
+        }
+        let mut top = sub_sum_elements(&self.params);
+        top.extend(
+            self.c2s
+                .rotation_steps()
+                .into_iter()
+                .map(|k| self.c2s_view.galois_element(k)),
+        );
+        top.push(self.params.conjugation_element());
+        let mut low: Vec<usize> = self
+            .s2c
+            .rotation_steps()
+            .into_iter()
+            .map(|k| self.s2c_view.galois_element(k))
+            .filter(|g| *g != 1 && !top.contains(g))
+            .collect();
+        low.sort_unstable();
+        low.dedup();
+        low
+    }
+
+    /// The highest level SlotsToCoeffs rotates at (where it starts): the level of the keys of
+    /// [`Bootstrapper::low_galois_elements`].
+    pub fn s2c_key_level(&self) -> usize {
+        self.report.s2c_start
+    }
+
     /// Step 1: a canonical ciphertext at any level `<= r` to level 0 at scale `Δ_in`.
     fn scale_down(&self, eval: &Evaluator, ct: &Ciphertext) -> Result<Ciphertext> {
         const OP: &str = "bootstrap";
@@ -322,18 +365,55 @@ impl Bootstrapper {
         Ok(up)
     }
 
-    /// Steps 2-3: ModRaise, SubSum and CoeffsToSlots of a level-0 ciphertext at scale `Δ_in`
-    /// (as produced from a canonical input by [`Bootstrapper::bootstrap`]'s first step):
-    /// the real and imaginary parts of `x/K`, `x = t/q_0`, as real slot vectors.
+    /// Step 2: ModRaise of a level-0 ciphertext, with sparse-secret encapsulation when the
+    /// configuration asks for it: `s → s'` at level 0, ModRaise under the ephemeral `s'` (so
+    /// the overflow `I` is bounded by its weight), `s' → s` at the top level (Bossuat et al.,
+    /// ACNS 2022, Sec. 4).
     ///
     /// # Errors
-    /// As [`mod_raise`]; missing keys.
+    /// As [`mod_raise`]; [`Error::MissingKey`] without the encapsulation keys the configuration
+    /// needs; [`Error::InvalidArgument`] for keys of another ephemeral weight.
+    pub fn mod_raise(
+        &self,
+        eval: &Evaluator,
+        encapsulation: Option<&EncapsulationKeys>,
+        ct: &Ciphertext,
+    ) -> Result<Ciphertext> {
+        let Some(weight) = self.config.ephemeral_weight else {
+            return mod_raise(&self.params, ct);
+        };
+        let keys = encapsulation.ok_or_else(|| Error::MissingKey {
+            op: "bootstrap",
+            what: format!("encapsulation keys (ephemeral weight {weight})"),
+        })?;
+        if keys.ephemeral_weight() != weight {
+            return Err(Error::InvalidArgument {
+                op: "bootstrap",
+                reason: format!(
+                    "encapsulation keys of ephemeral weight {}, the configuration needs {weight}",
+                    keys.ephemeral_weight()
+                ),
+            });
+        }
+        let sparse = keys.to_sparse(eval, ct)?;
+        let raised = mod_raise(&self.params, &sparse)?;
+        keys.to_dense(eval, &raised)
+    }
+
+    /// Steps 2-3: ModRaise (see [`Bootstrapper::mod_raise`]), SubSum and CoeffsToSlots of a
+    /// level-0 ciphertext at scale `Δ_in` (as produced from a canonical input by
+    /// [`Bootstrapper::bootstrap`]'s first step): the real and imaginary parts of `x/K`,
+    /// `x = t/q_0`, as real slot vectors.
+    ///
+    /// # Errors
+    /// As [`Bootstrapper::mod_raise`]; missing keys.
     pub fn mod_raise_and_c2s(
         &self,
         eval: &Evaluator,
+        encapsulation: Option<&EncapsulationKeys>,
         ct: &Ciphertext,
     ) -> Result<super::dft::SlotParts<Ciphertext>> {
-        let mut raised = mod_raise(&self.params, ct)?;
+        let mut raised = self.mod_raise(eval, encapsulation, ct)?;
         raised = sub_sum(eval, &raised)?;
         raised.set_scale(self.c2s_view.scale_at_level(self.params.max_level()));
         let view = self.c2s_view.with_evaluator(eval.clone());
@@ -386,17 +466,23 @@ impl Bootstrapper {
 
     /// Bootstraps a degree-1 canonical ciphertext at any level up to the residual top: the
     /// result is at [`Bootstrapper::output_level`] with the canonical scale. `eval` must hold
-    /// the relinearization key and the Galois keys of [`Bootstrapper::galois_elements`]
-    /// (see [`BootstrappingKeys`]).
+    /// the relinearization key and the Galois keys of [`Bootstrapper::galois_elements`], and
+    /// `encapsulation` the encapsulation keys if the configuration uses them (see
+    /// [`BootstrappingKeys`] and [`BootstrapContext`], which pairs them).
     ///
     /// # Errors
     /// [`Error::DegreeTooHigh`] for an unrelinearized input; [`Error::InvalidArgument`] for an
     /// input above the residual top; [`Error::ScaleMismatch`] for a non-canonical scale;
     /// [`Error::MissingKey`] without the bootstrapping keys.
-    pub fn bootstrap(&self, eval: &Evaluator, ct: &Ciphertext) -> Result<Ciphertext> {
+    pub fn bootstrap(
+        &self,
+        eval: &Evaluator,
+        encapsulation: Option<&EncapsulationKeys>,
+        ct: &Ciphertext,
+    ) -> Result<Ciphertext> {
         use super::dft::SlotParts;
         let low = self.scale_down(eval, ct)?;
-        let parts = self.mod_raise_and_c2s(eval, &low)?;
+        let parts = self.mod_raise_and_c2s(eval, encapsulation, &low)?;
         let parts = match parts {
             SlotParts::Two { real, imag } => {
                 let (a, b) =
@@ -416,16 +502,23 @@ impl BootView {
     }
 }
 
-/// The evaluation keys bootstrapping needs: the relinearization key and exactly the Galois keys
-/// of [`Bootstrapper::galois_elements`]. Generated by the key holder, sent to the server.
+/// The evaluation keys bootstrapping needs: the relinearization key, exactly the Galois keys of
+/// [`Bootstrapper::galois_elements`] (those of [`Bootstrapper::low_galois_elements`] generated
+/// at [`Bootstrapper::s2c_key_level`], the others at the top level) and, if the configuration
+/// uses sparse-secret encapsulation, the [`EncapsulationKeys`]. Generated by the key holder,
+/// sent to the server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BootstrappingKeys {
     rlk: RelinearizationKey,
     galois: GaloisKeys,
+    /// Galois keys generated below the top level, with that level.
+    low_galois: Option<(usize, GaloisKeys)>,
+    encapsulation: Option<EncapsulationKeys>,
 }
 
 impl BootstrappingKeys {
-    /// Generates the keys for `bootstrapper` from the secret key.
+    /// Generates the keys for `bootstrapper` from the secret key (the ephemeral secret of the
+    /// encapsulation keys is sampled here and zeroized before returning).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if the key belongs to other parameters; sampling errors.
@@ -441,14 +534,44 @@ impl BootstrappingKeys {
             });
         }
         let rlk = sk.relinearization_key(rng)?;
-        let galois = sk.galois_keys(&bootstrapper.galois_elements(), rng)?;
-        Ok(Self { rlk, galois })
+        let low = bootstrapper.low_galois_elements();
+        let top: Vec<usize> = bootstrapper
+            .galois_elements()
+            .into_iter()
+            .filter(|g| !low.contains(g))
+            .collect();
+        let galois = sk.galois_keys(&top, rng)?;
+        let low_galois = if low.is_empty() {
+            None
+        } else {
+            let level = bootstrapper.s2c_key_level();
+            Some((level, sk.galois_keys_at(&low, level, rng)?))
+        };
+        let encapsulation = match bootstrapper.config().ephemeral_weight {
+            Some(w) => Some(EncapsulationKeys::generate(sk, w, rng)?),
+            None => None,
+        };
+        Ok(Self {
+            rlk,
+            galois,
+            low_galois,
+            encapsulation,
+        })
     }
 
-    /// Assembles keys from their parts (e.g. received separately); [`BootstrapContext::new`]
-    /// checks that every needed Galois key is present.
-    pub fn from_parts(rlk: RelinearizationKey, galois: GaloisKeys) -> Self {
-        Self { rlk, galois }
+    /// Assembles keys from their parts (e.g. received separately), all Galois keys at the top
+    /// level; [`BootstrapContext::new`] checks that every needed key is present.
+    pub fn from_parts(
+        rlk: RelinearizationKey,
+        galois: GaloisKeys,
+        encapsulation: Option<EncapsulationKeys>,
+    ) -> Self {
+        Self {
+            rlk,
+            galois,
+            low_galois: None,
+            encapsulation,
+        }
     }
 
     /// The relinearization key.
@@ -456,67 +579,198 @@ impl BootstrappingKeys {
         &self.rlk
     }
 
-    /// The Galois keys.
+    /// The top-level Galois keys.
     pub fn galois_keys(&self) -> &GaloisKeys {
         &self.galois
     }
 
-    /// An evaluator holding these keys (moved, not copied: at `N = 2^16` they are gigabytes).
-    pub fn into_evaluator(self, params: &Parameters) -> Evaluator {
-        Evaluator::new(params)
-            .with_relinearization_key(self.rlk)
-            .with_galois_keys(self.galois)
+    /// The Galois keys generated below the top level, with their level.
+    pub fn low_galois_keys(&self) -> Option<(usize, &GaloisKeys)> {
+        self.low_galois.as_ref().map(|(l, k)| (*l, k))
     }
 
-    /// Serializes: the relinearization key then the Galois keys, each in its own validated
-    /// format (seed-compressed), behind an 8-byte length of the first.
+    /// The encapsulation keys, if generated.
+    pub fn encapsulation_keys(&self) -> Option<&EncapsulationKeys> {
+        self.encapsulation.as_ref()
+    }
+
+    fn has_galois(&self, g: usize) -> bool {
+        self.galois.get(g).is_some()
+            || self
+                .low_galois
+                .as_ref()
+                .is_some_and(|(_, k)| k.get(g).is_some())
+    }
+
+    /// An evaluator holding the relinearization and all Galois keys (moved, not copied: at
+    /// `N = 2^16` they are gigabytes), and the encapsulation keys.
+    pub fn into_evaluator(self, params: &Parameters) -> (Evaluator, Option<EncapsulationKeys>) {
+        let mut galois = self.galois;
+        if let Some((_, low)) = self.low_galois {
+            galois.keys.extend(low.keys);
+        }
+        let eval = Evaluator::new(params)
+            .with_relinearization_key(self.rlk)
+            .with_galois_keys(galois);
+        (eval, self.encapsulation)
+    }
+
+    /// Serializes: four sections, each behind an 8-byte length (0: absent): the
+    /// relinearization key, the top-level Galois keys (each in its own validated,
+    /// seed-compressed format), the low-level Galois keys (their `u32` count and elements, then
+    /// the keys with their levels, object kind 6) and the encapsulation keys (kind 5).
     pub fn to_bytes(&self) -> Vec<u8> {
         let rlk = self.rlk.to_bytes();
         let gk = self.galois.to_bytes();
-        let mut out = Vec::with_capacity(8 + rlk.len() + gk.len());
-        out.extend_from_slice(&(rlk.len() as u64).to_le_bytes());
-        out.extend_from_slice(&rlk);
-        out.extend_from_slice(&gk);
+        let low = self.low_galois.as_ref().map_or_else(Vec::new, |(l, k)| {
+            let els = k.elements();
+            let mut out = Vec::with_capacity(4 + 4 * els.len());
+            out.extend_from_slice(&(els.len() as u32).to_le_bytes());
+            for &g in &els {
+                out.extend_from_slice(&(g as u32).to_le_bytes());
+            }
+            let keys: Vec<(usize, &crate::keys::SwitchingKey)> = els
+                .iter()
+                .map(|g| (*l, k.get(*g).expect("present")))
+                .collect();
+            out.extend(crate::serialization::leveled_keys_to_bytes(
+                crate::serialization::ObjectKind::LeveledKeys,
+                &self.rlk.params,
+                &[],
+                &keys,
+            ));
+            out
+        });
+        let enc = self
+            .encapsulation
+            .as_ref()
+            .map_or_else(Vec::new, EncapsulationKeys::to_bytes);
+        let mut out = Vec::with_capacity(32 + rlk.len() + gk.len() + low.len() + enc.len());
+        for section in [&rlk, &gk, &low, &enc] {
+            out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+            out.extend_from_slice(section);
+        }
         out
     }
 
-    /// Loads and validates bootstrapping keys.
+    /// Loads and validates bootstrapping keys (every section in its own validated format; the
+    /// low-level Galois keys all at one level, with odd distinct elements).
     ///
     /// # Errors
     /// [`Error::Deserialize`] for truncated, corrupted or foreign data.
     pub fn from_bytes(params: &Parameters, bytes: &[u8]) -> Result<Self> {
-        let err = |reason: &str| Error::Deserialize {
+        let err = |reason: String| Error::Deserialize {
             what: "bootstrapping keys",
-            reason: reason.into(),
+            reason,
         };
-        if bytes.len() < 8 {
-            return Err(err("truncated length prefix"));
+        let mut rest = bytes;
+        let mut sections = Vec::with_capacity(4);
+        for name in [
+            "relinearization key",
+            "Galois keys",
+            "low Galois keys",
+            "encapsulation",
+        ] {
+            if rest.len() < 8 {
+                return Err(err(format!("truncated length of the {name} section")));
+            }
+            let len = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+            rest = &rest[8..];
+            if len > rest.len() as u64 {
+                return Err(err(format!("{name} section longer than the data")));
+            }
+            let (section, tail) = rest.split_at(len as usize);
+            sections.push(section);
+            rest = tail;
         }
-        let len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-        let rest = &bytes[8..];
-        if len > rest.len() as u64 {
-            return Err(err("relinearization key length beyond the data"));
+        if !rest.is_empty() {
+            return Err(err(format!("{} trailing bytes", rest.len())));
         }
-        let (rlk, gk) = rest.split_at(len as usize);
+        let low_galois = if sections[2].is_empty() {
+            None
+        } else {
+            let s = sections[2];
+            if s.len() < 4 {
+                return Err(err("truncated low Galois key count".into()));
+            }
+            let count = u32::from_le_bytes(s[..4].try_into().expect("4 bytes")) as usize;
+            if count == 0 || s.len() < 4 + 4 * count {
+                return Err(err(format!("{count} low Galois elements do not fit")));
+            }
+            let els: Vec<usize> = s[4..4 + 4 * count]
+                .chunks(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")) as usize)
+                .collect();
+            let two_n = 2 * params.n();
+            if els.iter().any(|&g| g % 2 == 0 || g >= two_n || g == 1)
+                || els.windows(2).any(|w| w[0] >= w[1])
+            {
+                return Err(err("invalid or unsorted low Galois elements".into()));
+            }
+            let (_, keys) = crate::serialization::leveled_keys_from_bytes(
+                crate::serialization::ObjectKind::LeveledKeys,
+                params,
+                &s[4 + 4 * count..],
+                0,
+            )?;
+            if keys.len() != count {
+                return Err(err(format!("{} keys for {count} elements", keys.len())));
+            }
+            let level = keys[0].0;
+            if keys.iter().any(|(l, _)| *l != level) {
+                return Err(err("low Galois keys at different levels".into()));
+            }
+            let map = els
+                .into_iter()
+                .zip(keys)
+                .map(|(g, (_, k))| (g, k))
+                .collect();
+            Some((
+                level,
+                GaloisKeys {
+                    params: params.clone(),
+                    keys: map,
+                },
+            ))
+        };
+        let encapsulation = if sections[3].is_empty() {
+            None
+        } else {
+            Some(EncapsulationKeys::from_bytes(params, sections[3])?)
+        };
         Ok(Self {
-            rlk: RelinearizationKey::from_bytes(params, rlk)?,
-            galois: GaloisKeys::from_bytes(params, gk)?,
+            rlk: RelinearizationKey::from_bytes(params, sections[0])?,
+            galois: GaloisKeys::from_bytes(params, sections[1])?,
+            low_galois,
+            encapsulation,
         })
     }
 
     /// Size of [`BootstrappingKeys::to_bytes`] in bytes (computed, not serialized).
     pub fn serialized_len(&self) -> usize {
         let header = crate::serialization::HEADER_LEN;
-        8 + header
+        let galois = |k: &GaloisKeys| {
+            k.elements()
+                .iter()
+                .map(|&g| k.get(g).map_or(0, |k| k.compressed_bytes()))
+                .sum::<usize>()
+        };
+        let low = self.low_galois.as_ref().map_or(0, |(_, k)| {
+            // Count and elements, then the leveled format: header, key count, per key its
+            // level (the rest is `compressed_bytes`).
+            4 + 4 * k.len() + header + 4 + 4 * k.len() + galois(k)
+        });
+        32 + header
             + self.rlk.switching_key().compressed_bytes()
             + header
             + 4
+            + 8 * self.galois.len()
+            + galois(&self.galois)
+            + low
             + self
-                .galois
-                .elements()
-                .iter()
-                .map(|&g| 8 + self.galois.get(g).map_or(0, |k| k.compressed_bytes()))
-                .sum::<usize>()
+                .encapsulation
+                .as_ref()
+                .map_or(0, EncapsulationKeys::serialized_bytes)
     }
 }
 
@@ -525,32 +779,79 @@ impl BootstrappingKeys {
 pub struct BootstrapContext {
     bootstrapper: Arc<Bootstrapper>,
     eval: Evaluator,
+    encapsulation: Option<EncapsulationKeys>,
 }
 
 impl BootstrapContext {
     /// Pairs a bootstrapper with its keys.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if the keys belong to other parameters;
-    /// [`Error::MissingKey`] if a Galois key the bootstrapper needs is absent.
+    /// [`Error::InvalidArgument`] if the keys belong to other parameters, or for encapsulation
+    /// keys of another ephemeral weight than the configuration's; [`Error::MissingKey`] if a
+    /// Galois key the bootstrapper needs is absent, or the encapsulation keys it needs.
     pub fn new(bootstrapper: Arc<Bootstrapper>, keys: BootstrappingKeys) -> Result<Self> {
         let params = bootstrapper.params().clone();
-        if keys.galois.params != params || keys.rlk.params != params {
+        let foreign = keys.galois.params != params
+            || keys.rlk.params != params
+            || keys
+                .low_galois
+                .as_ref()
+                .is_some_and(|(_, k)| k.params != params)
+            || keys
+                .encapsulation
+                .as_ref()
+                .is_some_and(|k| k.params() != &params);
+        if foreign {
             return Err(Error::InvalidArgument {
                 op: "BootstrapContext::new",
                 reason: "the keys belong to other parameters".into(),
             });
         }
         for g in bootstrapper.galois_elements() {
-            if keys.galois.get(g).is_none() {
+            if !keys.has_galois(g) {
                 return Err(Error::MissingKey {
                     op: "bootstrap",
                     what: format!("Galois element {g}"),
                 });
             }
         }
+        if let Some((level, _)) = keys.low_galois {
+            // Keys below SlotsToCoeffs' start level could not rotate there.
+            if level < bootstrapper.s2c_key_level() {
+                return Err(Error::InvalidArgument {
+                    op: "BootstrapContext::new",
+                    reason: format!(
+                        "low Galois keys at level {level}, SlotsToCoeffs starts at level {}",
+                        bootstrapper.s2c_key_level()
+                    ),
+                });
+            }
+        }
+        if let Some(w) = bootstrapper.config().ephemeral_weight {
+            match &keys.encapsulation {
+                None => {
+                    return Err(Error::MissingKey {
+                        op: "bootstrap",
+                        what: format!("encapsulation keys (ephemeral weight {w})"),
+                    });
+                }
+                Some(k) if k.ephemeral_weight() != w => {
+                    return Err(Error::InvalidArgument {
+                        op: "BootstrapContext::new",
+                        reason: format!(
+                            "encapsulation keys of ephemeral weight {}, the configuration \
+                             needs {w}",
+                            k.ephemeral_weight()
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        let (eval, encapsulation) = keys.into_evaluator(&params);
         Ok(Self {
-            eval: keys.into_evaluator(&params),
+            eval,
+            encapsulation,
             bootstrapper,
         })
     }
@@ -558,6 +859,11 @@ impl BootstrapContext {
     /// The evaluator holding the bootstrapping keys.
     pub fn evaluator(&self) -> &Evaluator {
         &self.eval
+    }
+
+    /// The encapsulation keys, if any.
+    pub fn encapsulation_keys(&self) -> Option<&EncapsulationKeys> {
+        self.encapsulation.as_ref()
     }
 
     /// The bootstrapper.
@@ -570,6 +876,7 @@ impl BootstrapContext {
     /// # Errors
     /// As [`Bootstrapper::bootstrap`].
     pub fn bootstrap(&self, ct: &Ciphertext) -> Result<Ciphertext> {
-        self.bootstrapper.bootstrap(&self.eval, ct)
+        self.bootstrapper
+            .bootstrap(&self.eval, self.encapsulation.as_ref(), ct)
     }
 }

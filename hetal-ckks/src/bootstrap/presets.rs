@@ -32,6 +32,7 @@ struct Layout {
     dnum: usize,
     log_scale: u32,
     secret: SecretDistribution,
+    ephemeral_weight: Option<usize>,
     insecure: bool,
 }
 
@@ -44,6 +45,8 @@ impl Layout {
             evalmod,
             evalmod_log_scale,
             bsgs: BsgsConfig::default(),
+            ephemeral_weight: self.ephemeral_weight,
+            s2c_keys_at_level: true,
         };
         let mut q = self.residual;
         q.extend(self.s2c);
@@ -67,13 +70,14 @@ impl Layout {
     }
 }
 
-/// EvalMod of the test presets: `K = 16` (covers the `|I| <= 15` of a Hamming-weight-32 secret
-/// with overwhelming probability), a degree-30 cosine and **4** double angles (9 levels). With
-/// Lattigo's 3 double angles the interpolant's error on all of `[-K, K]` (2.2e-10, times `4^3`
-/// through the double angles) is ~`2^-29` in units of `q_0`, which SlotsToCoeffs amplifies by
-/// `sqrt(n)·2^ratio` into ~15 bits (measured); halving the cosine's frequency makes the degree-30
-/// fit exact to `f64` precision. (Lattigo fits only near the integers instead, its
-/// `CosDiscrete`; not implemented here.)
+/// EvalMod of the presets: `K = 16` (covers the `|I| <= 15` of ModRaise under a
+/// Hamming-weight-32 (ephemeral) secret with overwhelming probability: measured `max |I|` is 7
+/// at `N = 2^16`), a degree-30 cosine and **4** double angles (9 levels). With Lattigo's 3
+/// double angles the interpolant's error on all of `[-K, K]` (2.2e-10, times `4^3` through the
+/// double angles) is ~`2^-29` in units of `q_0`, which SlotsToCoeffs amplifies by
+/// `sqrt(n)·2^ratio` into ~15 bits (measured); halving the cosine's frequency makes the
+/// degree-30 fit exact to `f64` precision. (Lattigo fits only near the integers instead, its
+/// `CosDiscrete`; not implemented here, so our EvalMod needs one level more than Lattigo's.)
 fn evalmod_k16() -> EvalModConfig {
     EvalModConfig {
         double_angles: 4,
@@ -81,44 +85,42 @@ fn evalmod_k16() -> EvalModConfig {
     }
 }
 
+/// `log2` of the scale EvalMod ends on with 54-bit EvalMod primes (see
+/// [`BootstrapConfig::evalmod_log_scale`]): two bits below the primes, as measured best
+/// between `2^50` and `2^53` at `N = 2^13`.
+const EVALMOD_LOG_SCALE_54: f64 = 52.0;
+
 impl BootstrapPreset {
-    /// **128-bit**, `N = 2^16`, 2^15 slots, modelled on Lattigo's `N16QP1546H192H32` chain
-    /// but **without the weight-32 ephemeral secret** (sparse-secret encapsulation is built on
-    /// another branch and not merged yet): ModRaise uses the weight-192 secret directly, so
-    /// `|I|` reaches about `5·sqrt(193/12) ≈ 20` and EvalMod needs `K = 24` (instead of 16).
-    /// For the interpolant to be exact to `f64` precision on all of `[-24, 24]` (its error is
-    /// amplified by `sqrt(n)·2^ratio ≈ 2^15.5` into the slots) the degree-30 cosine is followed
-    /// by 5 double angles: 10 EvalMod levels instead of Lattigo's 8.
+    /// **128-bit**, `N = 2^16`, 2^15 slots: Lattigo's `N16QP1546H192H32` structure with
+    /// sparse-secret encapsulation (a Hamming-weight-192 computation secret, a weight-32
+    /// ephemeral secret for ModRaise, so EvalMod's `K = 16`).
     ///
-    /// Chain: residual `Q` = one 60-bit and seven 40-bit primes (**7 levels left** at scale
-    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod 10 × 55 bits, CoeffsToSlots 4 × 56 bits,
-    /// `P` = five 61-bit primes (5 digits of 5 primes): `log QP ≈ 1536 <= 1553`, the 128-bit
-    /// bound for a Hamming-weight-192 secret. With the encapsulation merged, `K = 16` and two
-    /// more levels left become possible.
-    pub fn n16_qp1546_h192() -> Self {
+    /// Chain: residual `Q` = one 60-bit and nine 40-bit primes (**9 levels left** at scale
+    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod **9** × 54 bits (degree-30 cosine and 4
+    /// double angles where Lattigo has 8 × 60 bits with 3 double angles and its discrete
+    /// cosine fit, see `evalmod_k16`), CoeffsToSlots 4 × 56 bits, `P` = five 61-bit primes
+    /// (6 digits of at most 5 of the 26 `Q` primes): `log QP ≈ 1552 <= 1553`, the 128-bit bound for a
+    /// Hamming-weight-192 secret ([`crate::security`]). The encapsulation key `s → s'` lives
+    /// over `q_0 · P` only. The Galois keys used only by SlotsToCoeffs are generated at its
+    /// start level (level 12: 3 digits of 18 limbs instead of 6 of 31).
+    pub fn n16_qp1552_h192h32() -> Self {
         Layout {
             log_n: 16,
             log_slots: None,
-            residual: [vec![60], vec![40; 7]].concat(),
+            residual: [vec![60], vec![40; 9]].concat(),
             s2c: vec![39; 3],
-            evalmod: vec![55; 10],
+            evalmod: vec![54; 9],
             c2s: vec![56; 4],
             p: vec![61; 5],
-            dnum: 5,
+            // 26 Q primes: digits of at most 5 primes (<= 280 bits) so that P (305 bits)
+            // covers each; 5 digits would need 6 primes (up to 336 bits).
+            dnum: 6,
             log_scale: 40,
             secret: SecretDistribution::HammingWeight(192),
+            ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
             insecure: false,
         }
-        .build(
-            EvalModConfig {
-                k: 24.0,
-                degree: 30,
-                double_angles: 5,
-                arcsine_degree: 0,
-                log_message_ratio: 8.0,
-            },
-            53.0,
-        )
+        .build(evalmod_k16(), EVALMOD_LOG_SCALE_54)
     }
 
     fn insecure_small(log_n: u32, log_slots: Option<u32>, c2s: usize, s2c: usize) -> Self {
@@ -129,20 +131,22 @@ impl BootstrapPreset {
             log_slots,
             residual: vec![60, 40, 40],
             s2c: vec![39; s2c],
-            evalmod: vec![60; 9],
+            evalmod: vec![54; 9],
             c2s: vec![56; c2s],
             p: vec![61; 4],
             dnum,
             log_scale: 40,
-            secret: SecretDistribution::HammingWeight(32),
+            secret: SecretDistribution::HammingWeight(192),
+            ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
             insecure: true,
         }
-        .build(evalmod_k16(), 58.0)
+        .build(evalmod_k16(), EVALMOD_LOG_SCALE_54)
     }
 
     /// **Insecure** test preset: `N = 2^10`, full slots (512), the structure of the 128-bit
     /// preset with fewer levels: residual 60 + 2 × 40 bits (2 levels left), SlotsToCoeffs
-    /// 2 × 39, EvalMod 8 × 60, CoeffsToSlots 3 × 56, `P` 4 × 61; secret weight 32.
+    /// 2 × 39, EvalMod 9 × 54, CoeffsToSlots 3 × 56, `P` 4 × 61; secret weight 192 with a
+    /// weight-32 ephemeral secret for ModRaise (encapsulation).
     pub fn insecure_n10() -> Self {
         Self::insecure_small(10, None, 3, 2)
     }
@@ -165,11 +169,11 @@ impl BootstrapPreset {
         Self::insecure_small(13, None, 4, 3)
     }
 
-    /// A preset by name (`n16_qp1546_h192`, `insecure_n10`, `insecure_n11`,
+    /// A preset by name (`n16_qp1552_h192h32`, `insecure_n10`, `insecure_n11`,
     /// `insecure_n12_sparse`, `insecure_n13`).
     pub fn by_name(name: &str) -> Option<Self> {
         Some(match name {
-            "n16_qp1546_h192" => Self::n16_qp1546_h192(),
+            "n16_qp1552_h192h32" => Self::n16_qp1552_h192h32(),
             "insecure_n10" => Self::insecure_n10(),
             "insecure_n11" => Self::insecure_n11(),
             "insecure_n12_sparse" => Self::insecure_n12_sparse(),

@@ -90,42 +90,84 @@ fn bootstrap_precision(f: &Fixture, z: &[Complex64], level: usize) -> (f64, f64)
     precision_bits(&f.client.decrypt(&out).unwrap(), z)
 }
 
+/// The encapsulation keys of a fixture's bootstrapping context.
+fn encaps(f: &Fixture) -> Option<&encapsulation::EncapsulationKeys> {
+    f.client.bootstrap_context_encapsulation()
+}
+
 /// Centered integer coefficients of what `ct` decrypts to.
 fn decrypted_coefficients(f: &Fixture, ct: &Ciphertext) -> Vec<BigInt> {
     let pt = Decryptor::new(f.client.secret_key()).decrypt(ct).unwrap();
     pt.poly().clone().to_coeff().to_bigint_centered()
 }
 
+/// `(max |I|, max |e|)` for `t = m + q_0 I + e` (`e`: key-switching noise, zero without
+/// encapsulation), `t` and `m` centered coefficients.
+fn overflow(t: &[BigInt], m: &[BigInt], q0: &BigInt) -> (i64, i64) {
+    let half = q0 / 2;
+    let (mut max_i, mut max_e) = (0i64, 0i64);
+    for (ti, mi) in t.iter().zip(m) {
+        let diff = ti - mi;
+        // Nearest multiple of q0 (the noise is far below q0/2).
+        let mut i = &diff / q0;
+        let mut e = &diff - &i * q0;
+        if e > half {
+            i += 1;
+            e -= q0;
+        } else if e < -&half {
+            i -= 1;
+            e += q0;
+        }
+        max_i = max_i.max(i.abs().to_i64().unwrap());
+        max_e = max_e.max(e.abs().to_i64().unwrap());
+    }
+    (max_i, max_e)
+}
+
 #[test]
 fn mod_raise_decrypts_to_m_plus_q0_times_small_integers() {
     let f = full();
     let params = f.client.params();
+    let eval = f.client.bootstrap_context_eval();
+    assert_eq!(f.client.secret_key().hamming_weight(), 192);
     let z = random_slots(params.slots(), 1.0, 3);
     let ct = f.client.encrypt(&z, 0).unwrap();
+    let m = decrypted_coefficients(f, &ct);
+    let q0 = BigInt::from(params.q_primes()[0]);
+    // Plain ModRaise under the weight-192 secret: exactly m + q0 I, |I| <= (h + 1)/2.
     let raised = mod_raise(params, &ct).unwrap();
     assert_eq!(raised.level(), params.max_level());
-    let m = decrypted_coefficients(f, &ct);
-    let t = decrypted_coefficients(f, &raised);
-    let q0 = BigInt::from(params.q_primes()[0]);
-    let mut max_i = 0i64;
-    for (ti, mi) in t.iter().zip(&m) {
-        let diff = ti - mi;
-        assert!((&diff % &q0).is_zero(), "t - m is not a multiple of q0");
-        max_i = max_i.max((diff / &q0).abs().to_i64().unwrap());
-    }
-    // Weight-32 secret: |I| <= (h + 1)/2 always, and far less in practice.
-    assert!(max_i <= 16, "|I| up to {max_i}");
+    let (i_192, e) = overflow(&decrypted_coefficients(f, &raised), &m, &q0);
+    assert_eq!(e, 0, "plain ModRaise is exact");
+    // With encapsulation (s → s' at level 0, ModRaise under the weight-32 s', s' → s at the
+    // top): m + q0 I + e with |I| bounded by the ephemeral weight and e the noise of two key
+    // switches (far below q0 = 2^60).
+    let encapsulated = f.boot.mod_raise(eval, encaps(f), &ct).unwrap();
+    assert_eq!(encapsulated.level(), params.max_level());
+    let (i_32, e) = overflow(&decrypted_coefficients(f, &encapsulated), &m, &q0);
+    eprintln!("insecure_n10 max|I|: h=192 {i_192}, encapsulated h=32 {i_32}; noise {e}");
+    // Measured 13 vs 6 (2048 coefficients, about 4 standard deviations sqrt(h/12)).
     assert!(
-        max_i >= 1,
-        "ModRaise produced no overflow at all: suspicious"
+        (1..=12).contains(&i_32) && 2 * i_32 <= i_192,
+        "|I| {i_32} under s', {i_192} under s"
     );
+    assert!(i_32 < f.boot.config().evalmod.k as i64);
+    assert!(e < 1 << 30, "key-switching noise {e}");
     // ModRaise refuses what it cannot lift.
     let high = f.client.encrypt(&z, 1).unwrap();
     assert!(matches!(
         mod_raise(params, &high),
         Err(Error::InvalidArgument { .. })
     ));
-    let eval = crate::evaluator::Evaluator::new(params);
+    assert!(matches!(
+        f.boot.mod_raise(eval, encaps(f), &high),
+        Err(Error::InvalidArgument { .. })
+    ));
+    // Without the encapsulation keys the configuration asks for: an error.
+    assert!(matches!(
+        f.boot.mod_raise(eval, None, &ct),
+        Err(Error::MissingKey { .. })
+    ));
     let deg2 = eval.tensor(&ct, &ct).unwrap();
     assert!(matches!(
         mod_raise(params, &deg2),
@@ -165,8 +207,9 @@ fn coeffs_to_slots_delivers_the_raised_coefficients_over_q0_k() {
     let eval = f.client.bootstrap_context_eval();
     // Level 0 at scale Δ_in, as the bootstrapper's first step leaves it.
     let ct = f.client.encrypt(&z, 0).unwrap();
-    let t = decrypted_coefficients(f, &mod_raise(params, &ct).unwrap());
-    let parts = f.boot.mod_raise_and_c2s(eval, &ct).unwrap();
+    let raised = f.boot.mod_raise(eval, encaps(f), &ct).unwrap();
+    let t = decrypted_coefficients(f, &raised);
+    let parts = f.boot.mod_raise_and_c2s(eval, encaps(f), &ct).unwrap();
     let report = f.boot.level_report();
     let q0 = params.q_primes()[0] as f64;
     let k = f.boot.config().evalmod.k;
@@ -287,7 +330,7 @@ fn level_report_equals_what_bootstrap_leaves() {
             .client
             .encrypt(&random_slots(params.slots(), 0.5, 1), 0)
             .unwrap();
-        let parts = f.boot.mod_raise_and_c2s(eval, &ct).unwrap();
+        let parts = f.boot.mod_raise_and_c2s(eval, encaps(f), &ct).unwrap();
         let first = match &parts {
             SlotParts::Two { real, .. } => real.clone(),
             SlotParts::Packed(p) => p.clone(),
@@ -338,7 +381,11 @@ fn errors_not_panics() {
     let mut galois = keys.galois_keys().clone();
     let g = f.boot.galois_elements()[0];
     galois.keys.remove(&g);
-    let partial = BootstrappingKeys::from_parts(keys.relinearization_key().clone(), galois);
+    let partial = BootstrappingKeys::from_parts(
+        keys.relinearization_key().clone(),
+        galois,
+        keys.encapsulation_keys().cloned(),
+    );
     assert!(matches!(
         BootstrapContext::new(f.boot.clone(), partial),
         Err(Error::MissingKey { .. })
@@ -364,6 +411,48 @@ fn bootstrapping_keys_serialize() {
     assert_eq!(bytes.len(), keys.serialized_len());
     let back = BootstrappingKeys::from_bytes(params, &bytes).unwrap();
     assert_eq!(back, keys);
+    // The SlotsToCoeffs-only keys are at SlotsToCoeffs' start level, and smaller.
+    let (level, low) = keys.low_galois_keys().expect("leveled SlotsToCoeffs keys");
+    assert_eq!(level, f.boot.s2c_key_level());
+    assert_eq!(low.elements(), f.boot.low_galois_elements());
+    assert!(
+        !low.is_empty() && low.len() + keys.galois_keys().len() == f.boot.galois_elements().len()
+    );
+    let g = low.elements()[0];
+    assert_eq!(low.get(g).unwrap().level(params), level);
+    let top_key = keys.galois_keys().elements()[0];
+    assert!(
+        low.get(g).unwrap().compressed_bytes()
+            < keys.galois_keys().get(top_key).unwrap().compressed_bytes()
+    );
+    assert_eq!(
+        keys.encapsulation_keys().unwrap().ephemeral_weight(),
+        encapsulation::DEFAULT_EPHEMERAL_WEIGHT
+    );
+    // Corrupted sections are refused: a trailing byte, the low key section's element list.
+    let mut padded = bytes.clone();
+    padded.push(0);
+    assert!(BootstrappingKeys::from_bytes(params, &padded).is_err());
+    let rlk_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let gk_at = 8 + rlk_len;
+    let gk_len = u64::from_le_bytes(bytes[gk_at..gk_at + 8].try_into().unwrap()) as usize;
+    let low_at = gk_at + 8 + gk_len + 8;
+    let mut even = bytes.clone();
+    even[low_at + 4..low_at + 8].copy_from_slice(&2u32.to_le_bytes());
+    assert!(matches!(
+        BootstrappingKeys::from_bytes(params, &even),
+        Err(Error::Deserialize { .. })
+    ));
+    // Keys without the encapsulation keys the configuration needs are refused.
+    let no_encaps = BootstrappingKeys::from_parts(
+        keys.relinearization_key().clone(),
+        keys.galois_keys().clone(),
+        None,
+    );
+    assert!(matches!(
+        BootstrapContext::new(f.boot.clone(), no_encaps),
+        Err(Error::MissingKey { .. })
+    ));
     for cut in [0, 7, 100, bytes.len() - 1] {
         assert!(matches!(
             BootstrappingKeys::from_bytes(params, &bytes[..cut]),
@@ -384,16 +473,22 @@ fn bootstrapping_keys_serialize() {
 
 #[test]
 fn secure_preset_validates_with_its_level_budget() {
-    let preset = BootstrapPreset::n16_qp1546_h192();
+    let preset = BootstrapPreset::n16_qp1552_h192h32();
     let params = Parameters::new(preset.params.clone()).unwrap();
     assert!(matches!(
         params.security(),
         crate::security::SecurityLevel::Bits128 { max_log_qp: 1553 }
     ));
+    eprintln!("n16_qp1552_h192h32: log QP = {:.2}", params.log_qp());
+    assert!(params.log_qp() <= 1553.0 && params.log_qp() > 1540.0);
     let report = preset.config.levels().report(params.max_level()).unwrap();
     assert_eq!(report.levels_after, params.residual_level());
-    assert_eq!(report.levels_after, 7);
-    assert!(params.log_qp() <= 1553.0);
+    assert_eq!(report.levels_after, 9);
+    assert_eq!(params.scale_at(9), 2f64.powi(40));
+    // Encapsulation with the weight-32 ephemeral secret, which is what allows K = 16.
+    assert_eq!(preset.config.ephemeral_weight, Some(32));
+    assert_eq!(preset.config.evalmod.k, 16.0);
+    assert!(preset.config.s2c_keys_at_level);
     let fit = evalmod::EvalModFit::new(preset.config.evalmod).unwrap();
     let e = fit.error_report(64);
     // The interpolant is exact to f64 precision on all of [-K, K].
