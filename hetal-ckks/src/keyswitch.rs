@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use hetal_math::dot::{dot_const, dot_var2};
 use hetal_math::{Context, Modulus, Ntt, Poly};
 use rayon::prelude::*;
 
@@ -158,11 +159,7 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
             .iter()
             .find(|t| t.digit.contains(&i))
             .expect("digits cover the level");
-        let (w, ws) = t.d_hat_inv[i - t.digit.start];
-        let m = &moduli[i];
-        for v in yi.iter_mut() {
-            *v = m.mul_shoup(*v, w, ws);
-        }
+        moduli[i].mul_scalar_assign_slice(yi, t.d_hat_inv[i - t.digit.start].0);
     });
     let digits: Vec<Vec<u64>> = tables
         .par_iter()
@@ -177,17 +174,12 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
                 .enumerate()
                 .filter(|(i, _)| !dr.contains(i))
                 .collect();
+            let rows: Vec<&[u64]> = ys.chunks(n).collect();
+            let row_bits: Vec<u32> = moduli[dr.clone()].iter().map(|m| m.bits()).collect();
             targets.par_iter_mut().for_each(|(tgt, dst)| {
                 let o = t.others.iter().position(|x| x == tgt).expect("target");
                 let row = &t.d_hat_mod_t[o * alpha..(o + 1) * alpha];
-                let m = &moduli[*tgt];
-                for (c, v) in dst.iter_mut().enumerate() {
-                    let mut acc = 0u128;
-                    for i in 0..alpha {
-                        acc += ys[i * n + c] as u128 * row[i] as u128;
-                    }
-                    *v = m.reduce_u128(acc);
-                }
+                dot_const(&moduli[*tgt], &rows, &row_bits, row, dst);
                 plans[*tgt].forward(dst);
             });
             out
@@ -196,8 +188,6 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
     give_buffer(y);
     Ok(Decomposition { level, digits })
 }
-
-const BLOCK: usize = 256;
 
 /// `ModDown(Σ_j u_j · (b_j, a_j))` over `Q_level`, all digits accumulated in `u128` and
 /// reduced once.
@@ -242,45 +232,27 @@ pub(crate) fn inner_product(
     let mut out0 = take_buffer(limbs * n);
     let mut out1 = take_buffer(limbs * n);
     let moduli = qp.moduli();
+    let digits = &dec.digits;
     out0.par_chunks_mut(n)
         .zip(out1.par_chunks_mut(n))
         .enumerate()
         .for_each(|(t, (o0, o1))| {
-            let m = &moduli[t];
+            // Limb t of Q_level ∪ P is limb kt of the key's Q_L ∪ P.
             let kt = if t <= level {
                 t
             } else {
                 t - (level + 1) + big_l + 1
             };
-            let mut acc0 = [0u128; BLOCK];
-            let mut acc1 = [0u128; BLOCK];
-            for start in (0..n).step_by(BLOCK) {
-                let len = BLOCK.min(n - start);
-                acc0[..len].fill(0);
-                acc1[..len].fill(0);
-                for (j, u) in dec.digits.iter().enumerate() {
-                    let u = &u[t * n..(t + 1) * n];
-                    let kb = &key.b[j].data()[kt * n + start..kt * n + start + len];
-                    let ka = &key.a[j].data()[kt * n + start..kt * n + start + len];
-                    let u = &u[start..start + len];
-                    for i in 0..len {
-                        let x = u[i] as u128;
-                        acc0[i] += x * kb[i] as u128;
-                        acc1[i] += x * ka[i] as u128;
-                    }
-                    // Products are below 2^122: reduce every 32 digits to stay below 2^128.
-                    if j % 32 == 31 {
-                        for i in 0..len {
-                            acc0[i] = m.reduce_u128(acc0[i]) as u128;
-                            acc1[i] = m.reduce_u128(acc1[i]) as u128;
-                        }
-                    }
-                }
-                for i in 0..len {
-                    o0[start + i] = m.reduce_u128(acc0[i]);
-                    o1[start + i] = m.reduce_u128(acc1[i]);
-                }
-            }
+            let u: Vec<&[u64]> = digits.iter().map(|d| &d[t * n..(t + 1) * n]).collect();
+            let kb: Vec<&[u64]> = key.b[..digits.len()]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            let ka: Vec<&[u64]> = key.a[..digits.len()]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            dot_var2(&moduli[t], &u, &kb, &ka, o0, o1);
         });
     Ok((out0, out1))
 }
@@ -382,6 +354,9 @@ impl ModDownExact {
             *vc = s.round() as u64;
         }
         let q_moduli = q.moduli();
+        // Rows of the conversion: the k residues y_i, then v (at most k) with constant -[P]_q.
+        let mut row_bits: Vec<u32> = self.p.iter().map(|m| m.bits()).collect();
+        row_bits.push(usize::BITS - k.leading_zeros() + 1);
         let mut out = take_buffer(self.q_len * n);
         out.copy_from_slice(&data[..self.q_len * n]);
         out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
@@ -389,19 +364,14 @@ impl ModDownExact {
             let row = &self.p_hat_mod_q[j * k..(j + 1) * k];
             let pm = self.p_mod_q[j];
             let mut conv = take_buffer(n);
-            for (c, dst) in conv.iter_mut().enumerate() {
-                let mut acc = 0u128;
-                for i in 0..k {
-                    acc += y[i * n + c] as u128 * row[i] as u128;
-                }
-                acc += (m.value() - pm) as u128 * v[c] as u128;
-                *dst = m.reduce_u128(acc);
-            }
+            let mut rows: Vec<&[u64]> = y.chunks(n).collect();
+            rows.push(&v);
+            let mut w = row.to_vec();
+            w.push(m.value() - pm);
+            dot_const(m, &rows, &row_bits, &w, &mut conv);
             plans[j].forward(&mut conv);
-            let (w, ws) = self.p_inv_mod_q[j];
-            for (x, &cv) in oj.iter_mut().zip(&conv) {
-                *x = m.mul_shoup(m.sub(*x, cv), w, ws);
-            }
+            m.sub_assign_slice(oj, &conv);
+            m.mul_scalar_assign_slice(oj, self.p_inv_mod_q[j].0);
             give_buffer(conv);
         });
         give_buffer(y);
