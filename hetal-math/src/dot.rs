@@ -5,8 +5,9 @@
 //! Every output is `Σ_i a_i[c] · w_i mod p` (or `Σ_i a_i[c] · b_i[c] mod p`), computed exactly
 //! with a single reduction per output instead of one per product:
 //!
-//! * **Scalar** (portable): products accumulate in `u128`, folded back below `p` only when more
-//!   terms could overflow, then one Barrett reduction (`Modulus::reduce_u128`).
+//! * **Scalar** (portable): products accumulate in `u128` (four coefficients at a time), folded back below `p` only when more terms could overflow, then one reduction per
+//!   output: Montgomery (constants pre-multiplied by `2^64`) when the row bounds allow it,
+//!   otherwise a 128-bit Barrett reduction (`Modulus::reduce_u128`).
 //! * **IFMA** (x86-64 with AVX-512F + AVX-512IFMA, detected at run time, for `p < 2^50`): eight
 //!   coefficients per vector; every product of 52-bit operands is added exactly into a pair of
 //!   accumulators (`vpmadd52luq` adds its low 52 bits to `L`, `vpmadd52huq` its high 52 bits to
@@ -85,6 +86,19 @@ fn use_ifma(kernel: Kernel, m: &Modulus) -> bool {
     kernel == Kernel::Ifma && m.bits() <= IFMA_MAX_BITS && ifma_available()
 }
 
+/// Most terms the wide IFMA path accumulates (each adds below `3·2^52` to a 64-bit column).
+const WIDE_MAX_TERMS: usize = 1024;
+
+/// Whether `kernel` may run the wide (radix-2^52 Montgomery) IFMA path for modulus `m`
+/// (`2^50 <= p < 2^61`) and `terms` terms.
+#[inline]
+fn use_ifma_wide(kernel: Kernel, m: &Modulus, terms: usize) -> bool {
+    kernel == Kernel::Ifma
+        && m.bits() > IFMA_MAX_BITS
+        && terms <= WIDE_MAX_TERMS
+        && ifma_available()
+}
+
 /// `out[c] = Σ_i rows[i][c] · w[i] mod p` for constants `w[i] < p` and row values below
 /// `2^row_bits[i]` (`row_bits[i] <= 62`), with the fastest available kernel. Output in `[0, p)`.
 ///
@@ -132,6 +146,8 @@ pub fn dot_const_with(
     );
     let done = if use_ifma(kernel, m) {
         ifma::dot_const(m, rows, row_bits, w, out)
+    } else if use_ifma_wide(kernel, m, rows.len()) {
+        ifma::wide_dot_const(m, rows, row_bits, w, out)
     } else {
         0
     };
@@ -156,6 +172,8 @@ pub fn dot_var_with(kernel: Kernel, m: &Modulus, a: &[&[u64]], b: &[&[u64]], out
     debug_assert!(a.iter().chain(b).all(|r| r.iter().all(|&x| x < m.value())));
     let done = if use_ifma(kernel, m) {
         ifma::dot_var(m, a, b, out)
+    } else if use_ifma_wide(kernel, m, a.len()) {
+        ifma::wide_dot_var2(m, a, b, None, out, None)
     } else {
         0
     };
@@ -207,6 +225,8 @@ pub fn dot_var2_with(
     );
     let done = if use_ifma(kernel, m) {
         ifma::dot_var2(m, a, b, d, out0, out1)
+    } else if use_ifma_wide(kernel, m, a.len()) {
+        ifma::wide_dot_var2(m, a, b, Some(d), out0, Some(out1))
     } else {
         0
     };
@@ -274,7 +294,34 @@ fn fold_every(prod_bits: u32) -> usize {
     1usize << (127 - prod_bits).min(16)
 }
 
-/// Scalar [`dot_const`] of the coefficients `start..`.
+/// `-p^{-1} mod 2^64` for odd `p` (Newton iteration, each step doubles the correct bits).
+fn neg_inv_mod_2_64(p: u64) -> u64 {
+    let mut inv = p; // correct to 3 bits for odd p
+    for _ in 0..5 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(p.wrapping_mul(inv)));
+    }
+    debug_assert_eq!(p.wrapping_mul(inv), 1);
+    inv.wrapping_neg()
+}
+
+/// Montgomery reduction: `x · 2^-64 mod p` in `[0, p)` for `x < p · 2^64`, `p < 2^63` odd,
+/// `p_neg_inv = -p^{-1} mod 2^64`. `x + m·p` with `m = x·p_neg_inv mod 2^64` is divisible by
+/// `2^64`, and the quotient is below `2p`.
+#[inline(always)]
+fn redc(x: u128, p: u64, p_neg_inv: u64) -> u64 {
+    let lo = x as u64;
+    let hi = (x >> 64) as u64;
+    let m = lo.wrapping_mul(p_neg_inv);
+    let mp_hi = ((m as u128 * p as u128) >> 64) as u64;
+    // lo + (m·p mod 2^64) is 0 or 2^64: it carries exactly when lo != 0.
+    let r = hi + mp_hi + (lo != 0) as u64;
+    r.min(r.wrapping_sub(p))
+}
+
+/// Scalar [`dot_const`] of the coefficients `start..`: four coefficients at a time with their
+/// `u128` accumulators in registers. When the row bounds guarantee `Σ a_i < 2^64` the
+/// constants are taken in Montgomery form (`w·2^64 mod p`) and each output costs one
+/// Montgomery reduction (two word products) instead of a 128-bit Barrett reduction.
 fn scalar_dot_const(
     m: &Modulus,
     rows: &[&[u64]],
@@ -283,33 +330,115 @@ fn scalar_dot_const(
     out: &mut [u64],
     start: usize,
 ) {
+    let p = m.value();
+    let row_sum: u128 = row_bits.iter().map(|&b| 1u128 << b).sum();
+    let mont = row_sum <= 1u128 << 64;
+    let w: Vec<u64> = if mont {
+        w.iter()
+            .map(|&wi| (((wi as u128) << 64) % p as u128) as u64)
+            .collect()
+    } else {
+        w.to_vec()
+    };
+    let p_neg_inv = neg_inv_mod_2_64(p);
     let max_bits = row_bits.iter().copied().max().unwrap_or(0);
-    let fold = fold_every(max_bits + m.bits());
-    for c in start..out.len() {
-        let mut acc = 0u128;
-        for (i, (r, &wi)) in rows.iter().zip(w).enumerate() {
-            debug_assert!(row_bits[i] >= 64 || r[c] >> row_bits[i] == 0);
-            if i > 0 && i % fold == 0 {
-                acc = m.reduce_u128(acc) as u128;
-            }
-            acc += r[c] as u128 * wi as u128;
+    // Without Montgomery, fold the accumulators below p whenever more terms could overflow.
+    let fold = if mont {
+        rows.len().max(1)
+    } else {
+        fold_every(max_bits + m.bits())
+    };
+    let finish = |a: u128| {
+        if mont {
+            // Σ a_i·(w_i 2^64 mod p) < 2^64·p.
+            redc(a, p, p_neg_inv)
+        } else {
+            m.reduce_u128(a)
         }
-        out[c] = m.reduce_u128(acc);
+    };
+    let n = out.len();
+    let mut c = start;
+    // Four coefficients per step with their accumulators in registers.
+    while c + 4 <= n {
+        let (mut a0, mut a1, mut a2, mut a3) = (0u128, 0u128, 0u128, 0u128);
+        for (k, (rs, ws)) in rows.chunks(fold).zip(w.chunks(fold)).enumerate() {
+            if k > 0 {
+                a0 = m.reduce_u128(a0) as u128;
+                a1 = m.reduce_u128(a1) as u128;
+                a2 = m.reduce_u128(a2) as u128;
+                a3 = m.reduce_u128(a3) as u128;
+            }
+            for (r, &wi) in rs.iter().zip(ws) {
+                let x: &[u64; 4] = r[c..c + 4].try_into().expect("four coefficients");
+                let wi = wi as u128;
+                a0 += x[0] as u128 * wi;
+                a1 += x[1] as u128 * wi;
+                a2 += x[2] as u128 * wi;
+                a3 += x[3] as u128 * wi;
+            }
+        }
+        let o: &mut [u64; 4] = (&mut out[c..c + 4]).try_into().expect("four coefficients");
+        *o = [finish(a0), finish(a1), finish(a2), finish(a3)];
+        c += 4;
+    }
+    for c in c..n {
+        let mut a = 0u128;
+        for (k, (rs, ws)) in rows.chunks(fold).zip(w.chunks(fold)).enumerate() {
+            if k > 0 {
+                a = m.reduce_u128(a) as u128;
+            }
+            for (r, &wi) in rs.iter().zip(ws) {
+                a += r[c] as u128 * wi as u128;
+            }
+        }
+        out[c] = finish(a);
     }
 }
 
-/// Scalar [`dot_var`] of the coefficients `start..`.
+/// Scalar [`dot_var`] of the coefficients `start..` (four coefficients at a time, `u128`
+/// accumulators in registers).
 fn scalar_dot_var(m: &Modulus, a: &[&[u64]], b: &[&[u64]], out: &mut [u64], start: usize) {
     let fold = fold_every(2 * m.bits());
-    for c in start..out.len() {
-        let mut acc = 0u128;
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            if i > 0 && i % fold == 0 {
-                acc = m.reduce_u128(acc) as u128;
+    let n = out.len();
+    let mut c = start;
+    while c + 4 <= n {
+        let (mut v0, mut v1, mut v2, mut v3) = (0u128, 0u128, 0u128, 0u128);
+        for (k, (xs, ys)) in a.chunks(fold).zip(b.chunks(fold)).enumerate() {
+            if k > 0 {
+                v0 = m.reduce_u128(v0) as u128;
+                v1 = m.reduce_u128(v1) as u128;
+                v2 = m.reduce_u128(v2) as u128;
+                v3 = m.reduce_u128(v3) as u128;
             }
-            acc += x[c] as u128 * y[c] as u128;
+            for (x, y) in xs.iter().zip(ys) {
+                let x: &[u64; 4] = x[c..c + 4].try_into().expect("four coefficients");
+                let y: &[u64; 4] = y[c..c + 4].try_into().expect("four coefficients");
+                v0 += x[0] as u128 * y[0] as u128;
+                v1 += x[1] as u128 * y[1] as u128;
+                v2 += x[2] as u128 * y[2] as u128;
+                v3 += x[3] as u128 * y[3] as u128;
+            }
         }
-        out[c] = m.reduce_u128(acc);
+        let o: &mut [u64; 4] = (&mut out[c..c + 4]).try_into().expect("four coefficients");
+        *o = [
+            m.reduce_u128(v0),
+            m.reduce_u128(v1),
+            m.reduce_u128(v2),
+            m.reduce_u128(v3),
+        ];
+        c += 4;
+    }
+    for c in c..n {
+        let mut v = 0u128;
+        for (k, (xs, ys)) in a.chunks(fold).zip(b.chunks(fold)).enumerate() {
+            if k > 0 {
+                v = m.reduce_u128(v) as u128;
+            }
+            for (x, y) in xs.iter().zip(ys) {
+                v += x[c] as u128 * y[c] as u128;
+            }
+        }
+        out[c] = m.reduce_u128(v);
     }
 }
 
@@ -341,6 +470,25 @@ mod ifma {
         0
     }
     pub(super) fn dot_var(_: &Modulus, _: &[&[u64]], _: &[&[u64]], _: &mut [u64]) -> usize {
+        0
+    }
+    pub(super) fn wide_dot_const(
+        _: &Modulus,
+        _: &[&[u64]],
+        _: &[u32],
+        _: &[u64],
+        _: &mut [u64],
+    ) -> usize {
+        0
+    }
+    pub(super) fn wide_dot_var2(
+        _: &Modulus,
+        _: &[&[u64]],
+        _: &[&[u64]],
+        _: Option<&[&[u64]]>,
+        _: &mut [u64],
+        _: Option<&mut [u64]>,
+    ) -> usize {
         0
     }
     pub(super) fn dot_var2(
@@ -748,6 +896,232 @@ mod ifma {
                 t = _mm512_min_epu64(t, _mm512_sub_epi64(t, pv));
                 _mm512_storeu_si512(d.cast(), t);
             }
+            c += 8;
+        }
+        n
+    }
+
+    // ------------------------------------------------------------------ wide moduli
+    //
+    // For `2^50 <= p < 2^61`, operands and the modulus are split in radix 2^52
+    // (`x = x_0 + 2^52 x_1`, `x_1 < 2^10`), products are accumulated exactly in three columns
+    // `C_0 + 2^52 C_1 + 2^104 C_2`, and two word-by-word Montgomery steps in radix 2^52
+    // divide by `R = 2^104` modulo `p` (input below `p·R`, output below `2p`). Constants of
+    // `dot_const` are pre-multiplied by `R`; `dot_var` multiplies its result by `R^2 mod p`
+    // with one more Montgomery product.
+
+    /// Constants of the radix-2^52 Montgomery reduction modulo `p < 2^61`.
+    #[derive(Clone, Copy)]
+    struct Wide {
+        p: u64,
+        /// `p mod 2^52` and `p >> 52`.
+        p0: u64,
+        p1: u64,
+        /// `-p^{-1} mod 2^52`.
+        p_neg_inv: u64,
+    }
+
+    impl Wide {
+        fn new(m: &Modulus) -> Self {
+            let p = m.value();
+            Self {
+                p,
+                p0: p & MASK52,
+                p1: p >> 52,
+                p_neg_inv: super::neg_inv_mod_2_64(p) & MASK52,
+            }
+        }
+
+        /// `x · 2^104 mod p`, split in radix 2^52.
+        fn mont_split(&self, x: u64) -> (u64, u64) {
+            let p = self.p as u128;
+            let r = (1u128 << 104) % p;
+            let v = ((x as u128 % p) * r % p) as u64;
+            (v & MASK52, v >> 52)
+        }
+    }
+
+    /// `(C0 + 2^52 C1 + 2^104 C2) · 2^-104 mod p` in `[0, p)`, for a value below `p·2^104`
+    /// (columns may exceed 52 bits; they are below `2^64`).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn wide_redc(w: &Wide, c0: __m512i, c1: __m512i, c2: __m512i) -> __m512i {
+        let mask = _mm512_set1_epi64(MASK52 as i64);
+        let zero = _mm512_setzero_si512();
+        let p0 = _mm512_set1_epi64(w.p0 as i64);
+        let p1 = _mm512_set1_epi64(w.p1 as i64);
+        let pinv = _mm512_set1_epi64(w.p_neg_inv as i64);
+        // Step 1: add m·p with m = C0·(-1/p) mod 2^52, so the low column becomes 0 or 2^52.
+        let c1 = _mm512_add_epi64(c1, _mm512_srli_epi64::<52>(c0));
+        let c0 = _mm512_and_si512(c0, mask);
+        let m = _mm512_madd52lo_epu64(zero, c0, pinv);
+        let c0 = _mm512_madd52lo_epu64(c0, m, p0);
+        let c1 = _mm512_add_epi64(c1, _mm512_srli_epi64::<52>(c0));
+        let c1 = _mm512_madd52hi_epu64(c1, m, p0);
+        let c1 = _mm512_madd52lo_epu64(c1, m, p1);
+        let c2 = _mm512_madd52hi_epu64(c2, m, p1);
+        // Step 2: the same on the next column.
+        let c2 = _mm512_add_epi64(c2, _mm512_srli_epi64::<52>(c1));
+        let c1 = _mm512_and_si512(c1, mask);
+        let m = _mm512_madd52lo_epu64(zero, c1, pinv);
+        let c1 = _mm512_madd52lo_epu64(c1, m, p0);
+        let c2 = _mm512_add_epi64(c2, _mm512_srli_epi64::<52>(c1));
+        let c2 = _mm512_madd52hi_epu64(c2, m, p0);
+        let c2 = _mm512_madd52lo_epu64(c2, m, p1);
+        let c3 = _mm512_madd52hi_epu64(zero, m, p1);
+        // The quotient C2 + 2^52 C3 is below 2p < 2^62.
+        let r = _mm512_add_epi64(c2, _mm512_slli_epi64::<52>(c3));
+        let p = _mm512_set1_epi64(w.p as i64);
+        _mm512_min_epu64(r, _mm512_sub_epi64(r, p))
+    }
+
+    /// Adds the exact product `(a_0 + 2^52 a_1)(b_0 + 2^52 b_1)` to the columns (IFMA reads the
+    /// low 52 bits of `a`, `b`, so `a_0 = a`, `b_0 = b` as given).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn wide_mac(
+        cols: &mut [__m512i; 3],
+        a: __m512i,
+        a1: __m512i,
+        b: __m512i,
+        b1: __m512i,
+        a_wide: bool,
+    ) {
+        cols[0] = _mm512_madd52lo_epu64(cols[0], a, b);
+        cols[1] = _mm512_madd52hi_epu64(cols[1], a, b);
+        cols[1] = _mm512_madd52lo_epu64(cols[1], a, b1);
+        cols[2] = _mm512_madd52hi_epu64(cols[2], a, b1);
+        if a_wide {
+            cols[1] = _mm512_madd52lo_epu64(cols[1], a1, b);
+            cols[2] = _mm512_madd52hi_epu64(cols[2], a1, b);
+            cols[2] = _mm512_madd52lo_epu64(cols[2], a1, b1);
+        }
+    }
+
+    /// Processes the first `8 * floor(n / 8)` coefficients; returns how many.
+    pub(super) fn wide_dot_const(
+        m: &Modulus,
+        rows: &[&[u64]],
+        row_bits: &[u32],
+        w: &[u64],
+        out: &mut [u64],
+    ) -> usize {
+        let wide = Wide::new(m);
+        let consts: Vec<(u64, u64, bool)> = w
+            .iter()
+            .zip(row_bits)
+            .map(|(&wi, &b)| {
+                let (w0, w1) = wide.mont_split(wi);
+                (w0, w1, b > 52)
+            })
+            .collect();
+        // SAFETY: `use_ifma_wide` checked AVX-512F and AVX-512IFMA at run time.
+        unsafe { wide_const_kernel(&wide, rows, &consts, out) }
+    }
+
+    /// # Safety
+    /// AVX-512F and AVX-512IFMA must be available; every row must be as long as `out`.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    unsafe fn wide_const_kernel(
+        wide: &Wide,
+        rows: &[&[u64]],
+        consts: &[(u64, u64, bool)],
+        out: &mut [u64],
+    ) -> usize {
+        let n = out.len() / 8 * 8;
+        let zero = _mm512_setzero_si512();
+        let ws: Vec<(__m512i, __m512i, bool)> = consts
+            .iter()
+            .map(|&(w0, w1, wide)| {
+                (
+                    _mm512_set1_epi64(w0 as i64),
+                    _mm512_set1_epi64(w1 as i64),
+                    wide,
+                )
+            })
+            .collect();
+        let mut c = 0;
+        while c < n {
+            let mut cols = [zero; 3];
+            for (r, &(w0, w1, a_wide)) in rows.iter().zip(&ws) {
+                // SAFETY: c + 8 <= n <= r.len().
+                let a = unsafe { _mm512_loadu_si512(r.as_ptr().add(c).cast()) };
+                let a1 = _mm512_srli_epi64::<52>(a);
+                wide_mac(&mut cols, a, a1, w0, w1, a_wide);
+            }
+            // Σ a_i·(w_i R mod p) < p·R since Σ a_i < 1024·2^62 < R.
+            let r = wide_redc(wide, cols[0], cols[1], cols[2]);
+            // SAFETY: c + 8 <= n <= out.len().
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(c).cast(), r) };
+            c += 8;
+        }
+        n
+    }
+
+    /// `out0 = Σ a_i b_i`, and `out1 = Σ a_i d_i` if given, modulo a wide `p` (operands `< p`).
+    /// Processes the first `8 * floor(n / 8)` coefficients; returns how many.
+    pub(super) fn wide_dot_var2(
+        m: &Modulus,
+        a: &[&[u64]],
+        b: &[&[u64]],
+        d: Option<&[&[u64]]>,
+        out0: &mut [u64],
+        out1: Option<&mut [u64]>,
+    ) -> usize {
+        let wide = Wide::new(m);
+        // R^2 mod p, so that REDC(REDC(V)·R^2 mod p... ) = V: (V/R)·R^2/R = V.
+        let r2 = {
+            let r = ((1u128 << 104) % m.value() as u128) as u64;
+            wide.mont_split(r)
+        };
+        // SAFETY: `use_ifma_wide` checked AVX-512F and AVX-512IFMA at run time.
+        unsafe {
+            let n = wide_var_kernel(&wide, r2, a, b, out0);
+            if let (Some(d), Some(out1)) = (d, out1) {
+                wide_var_kernel(&wide, r2, a, d, out1);
+            }
+            n
+        }
+    }
+
+    /// # Safety
+    /// AVX-512F and AVX-512IFMA must be available; every row must be as long as `out`.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    unsafe fn wide_var_kernel(
+        wide: &Wide,
+        r2: (u64, u64),
+        a: &[&[u64]],
+        b: &[&[u64]],
+        out: &mut [u64],
+    ) -> usize {
+        let n = out.len() / 8 * 8;
+        let zero = _mm512_setzero_si512();
+        let (r2_0, r2_1) = (
+            _mm512_set1_epi64(r2.0 as i64),
+            _mm512_set1_epi64(r2.1 as i64),
+        );
+        let mut c = 0;
+        while c < n {
+            let mut cols = [zero; 3];
+            for (x, y) in a.iter().zip(b) {
+                // SAFETY: c + 8 <= n <= len of every row.
+                let (x, y) = unsafe {
+                    (
+                        _mm512_loadu_si512(x.as_ptr().add(c).cast()),
+                        _mm512_loadu_si512(y.as_ptr().add(c).cast()),
+                    )
+                };
+                let (x1, y1) = (_mm512_srli_epi64::<52>(x), _mm512_srli_epi64::<52>(y));
+                wide_mac(&mut cols, x, x1, y, y1, true);
+            }
+            // V = Σ a_i b_i < 1024 p^2 < p·R: v = V/R mod p, then REDC(v·(R^2 mod p)) = V mod p
+            // (v·(R^2 mod p) < p^2 < p·R).
+            let v = wide_redc(wide, cols[0], cols[1], cols[2]);
+            let mut cols = [zero; 3];
+            wide_mac(&mut cols, v, _mm512_srli_epi64::<52>(v), r2_0, r2_1, true);
+            let r = wide_redc(wide, cols[0], cols[1], cols[2]);
+            // SAFETY: c + 8 <= n <= out.len().
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(c).cast(), r) };
             c += 8;
         }
         n
