@@ -39,8 +39,8 @@ use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use crate::keyswitch::{
-    Decomposition, add_permuted, automorphism_ntt, decompose, give_buffer, inner_product,
-    key_switch, mod_down_pair,
+    Decomposition, add_permuted, automorphism_ntt, automorphism_sum_ntt, decompose, give_buffer,
+    inner_product, key_switch, key_switch_single, mod_down_pair, pointwise_product,
 };
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
@@ -467,8 +467,7 @@ impl Evaluator {
             op: OP,
             what: "relinearization key".into(),
         })?;
-        let dec = decompose(&self.params, &ct.c[2], ct.level)?;
-        let (mut c0, mut c1) = key_switch(&self.params, &dec, &rlk.key)?;
+        let (mut c0, mut c1) = key_switch_single(&self.params, &ct.c[2], ct.level, &rlk.key)?;
         c0.add_assign(&ct.c[0])?;
         c1.add_assign(&ct.c[1])?;
         Ok(Ciphertext {
@@ -484,7 +483,42 @@ impl Evaluator {
     /// # Errors
     /// As [`Evaluator::tensor`] and [`Evaluator::relinearize`].
     pub fn mul_relin(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.relinearize(&self.tensor(a, b)?)
+        let rlk = match &self.rlk {
+            Some(rlk)
+                if self.check_ct("mul", a).is_ok()
+                    && self.check_ct("mul", b).is_ok()
+                    && a.level == b.level
+                    && a.degree() == 1
+                    && b.degree() == 1 =>
+            {
+                rlk
+            }
+            // Every error case (and its message) is exactly that of the two-step form.
+            _ => return self.relinearize(&self.tensor(a, b)?),
+        };
+        // Fused: key-switch a_1 b_1 (a pooled temporary), then add a_0 b_0 and a_0 b_1 + a_1 b_0
+        // in place into the two outputs. Same result as `relinearize(tensor(a, b))` without
+        // materializing the degree-2 ciphertext.
+        let level = a.level;
+        let d2 = pointwise_product(&a.c[1], &b.c[1])?;
+        let switched = key_switch_single(&self.params, &d2, level, &rlk.key);
+        give_buffer(d2.into_data());
+        let (mut c0, mut c1) = switched?;
+        let (r0, r1) = rayon::join(
+            || c0.mul_add_assign(&a.c[0], &b.c[0]),
+            || -> hetal_math::Result<()> {
+                c1.mul_add_assign(&a.c[0], &b.c[1])?;
+                c1.mul_add_assign(&a.c[1], &b.c[0])
+            },
+        );
+        r0?;
+        r1?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level,
+            scale: a.scale * b.scale,
+            seed: None,
+        })
     }
 
     /// Divides by the last prime `q_level` with exact rounding: level `l -> l - 1`, scale
@@ -602,11 +636,20 @@ impl Evaluator {
         g: usize,
         key: &SwitchingKey,
     ) -> Result<Ciphertext> {
+        let switched = key_switch(&self.params, dec, key)?;
+        self.galois_finish(ct, switched, g)
+    }
+
+    /// `σ_g((c_0 + d_0, d_1))` for `(d_0, d_1) = KeySwitch(c_1)`.
+    fn galois_finish(
+        &self,
+        ct: &Ciphertext,
+        (d0, d1): (Poly<Ntt>, Poly<Ntt>),
+        g: usize,
+    ) -> Result<Ciphertext> {
         let perm = automorphism_permutation(self.params.n(), g)?;
-        let (mut d0, d1) = key_switch(&self.params, dec, key)?;
-        d0.add_assign(&ct.c[0])?;
         let (c0, c1) = rayon::join(
-            || automorphism_ntt(&d0, &perm),
+            || automorphism_sum_ntt(&d0, Some(&ct.c[0]), &perm),
             || automorphism_ntt(&d1, &perm),
         );
         give_buffer(d0.into_data());
@@ -620,8 +663,8 @@ impl Evaluator {
     }
 
     fn apply_galois(&self, ct: &Ciphertext, g: usize, key: &SwitchingKey) -> Result<Ciphertext> {
-        let dec = decompose(&self.params, &ct.c[1], ct.level)?;
-        self.galois_from_decomposition(ct, &dec, g, key)
+        let switched = key_switch_single(&self.params, &ct.c[1], ct.level, key)?;
+        self.galois_finish(ct, switched, g)
     }
 
     /// Applies the automorphism `X -> X^g` and switches back to the secret key.

@@ -6,7 +6,7 @@
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use hetal_math::dot::{dot_const, dot_var2};
+use hetal_math::dot::{dot_const, dot_var, dot_var2};
 use hetal_math::{Context, Modulus, Ntt, Poly};
 use rayon::prelude::*;
 
@@ -141,16 +141,14 @@ impl Decomposition {
     }
 }
 
-/// Decomposes `d` (NTT over `Q_level`) into the digits of `level` and extends each to
-/// `Q_level ∪ P`.
-pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Decomposition> {
+/// Coefficient form of `d` (NTT over `Q_level`) with `y_i = [x_i (D/q_i)^{-1}]_{q_i}` for the
+/// digit `D` of each limb: the input rows of every digit's basis extension (pooled buffer).
+fn digit_inputs(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Vec<u64>> {
     let n = params.n();
     let qp = params.qp_context(level)?;
     let plans = qp.plans();
     let moduli = qp.moduli();
-    let limbs = qp.num_limbs();
     let tables = params.mod_up(level)?;
-    // Coefficient form of d, with y_i = [x_i (D/q_i)^{-1}]_{q_i} for the digit of each limb.
     let mut y = take_buffer((level + 1) * n);
     y.copy_from_slice(d.data());
     y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
@@ -161,6 +159,105 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
             .expect("digits cover the level");
         moduli[i].mul_scalar_assign_slice(yi, t.d_hat_inv[i - t.digit.start].0);
     });
+    Ok(y)
+}
+
+/// Limb `t` of `Q_level ∪ P` is limb `key_limb(t)` of the key's `Q_L ∪ P`.
+fn key_limb(t: usize, level: usize, big_l: usize) -> usize {
+    if t <= level {
+        t
+    } else {
+        t - (level + 1) + big_l + 1
+    }
+}
+
+/// `KeySwitch(d)` = `ModDown(Σ_j ModUp(d)_j · (b_j, a_j))` without materializing the
+/// decomposition: each limb of `Q_level ∪ P` extends every digit to that limb (basis
+/// conversion + NTT into a small per-task scratch buffer, or the digit's own limb of `d`), and
+/// immediately takes its inner product with the key. Same result as [`decompose`] followed by
+/// [`key_switch`], with far less memory traffic (used when a decomposition is not reused).
+pub(crate) fn key_switch_single(
+    params: &Parameters,
+    d: &Poly<Ntt>,
+    level: usize,
+    key: &SwitchingKey,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    let plans = qp.plans();
+    let moduli = qp.moduli();
+    let limbs = qp.num_limbs();
+    let big_l = params.max_level();
+    let tables = params.mod_up(level)?;
+    let dnum = tables.len();
+    debug_assert!(dnum <= key.b.len());
+    let y = digit_inputs(params, d, level)?;
+    let rows: Vec<Vec<&[u64]>> = tables
+        .iter()
+        .map(|t| y[t.digit.start * n..t.digit.end * n].chunks(n).collect())
+        .collect();
+    let row_bits: Vec<Vec<u32>> = tables
+        .iter()
+        .map(|t| moduli[t.digit.clone()].iter().map(|m| m.bits()).collect())
+        .collect();
+    let mut out0 = take_buffer(limbs * n);
+    let mut out1 = take_buffer(limbs * n);
+    out0.par_chunks_mut(n)
+        .zip(out1.par_chunks_mut(n))
+        .enumerate()
+        .for_each(|(t, (o0, o1))| {
+            let m = &moduli[t];
+            let mut scratch = take_buffer(dnum * n);
+            for (j, (tab, dst)) in tables.iter().zip(scratch.chunks_mut(n)).enumerate() {
+                if tab.digit.contains(&t) {
+                    continue;
+                }
+                let alpha = tab.digit.len();
+                let o = tab.others.iter().position(|&x| x == t).expect("target");
+                let consts = &tab.d_hat_mod_t[o * alpha..(o + 1) * alpha];
+                dot_const(m, &rows[j], &row_bits[j], consts, dst);
+                plans[t].forward(dst);
+            }
+            let u: Vec<&[u64]> = tables
+                .iter()
+                .zip(scratch.chunks(n))
+                .map(|(tab, s)| {
+                    if tab.digit.contains(&t) {
+                        &d.data()[t * n..(t + 1) * n]
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            let kt = key_limb(t, level, big_l);
+            let kb: Vec<&[u64]> = key.b[..dnum]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            let ka: Vec<&[u64]> = key.a[..dnum]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            dot_var2(m, &u, &kb, &ka, o0, o1);
+            give_buffer(scratch);
+        });
+    give_buffer(y);
+    let r = mod_down_pair(params, level, &out0, &out1);
+    give_buffer(out0);
+    give_buffer(out1);
+    r
+}
+
+/// Decomposes `d` (NTT over `Q_level`) into the digits of `level` and extends each to
+/// `Q_level ∪ P`.
+pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Decomposition> {
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    let plans = qp.plans();
+    let moduli = qp.moduli();
+    let limbs = qp.num_limbs();
+    let tables = params.mod_up(level)?;
+    let y = digit_inputs(params, d, level)?;
     let digits: Vec<Vec<u64>> = tables
         .par_iter()
         .map(|t| {
@@ -237,12 +334,7 @@ pub(crate) fn inner_product(
         .zip(out1.par_chunks_mut(n))
         .enumerate()
         .for_each(|(t, (o0, o1))| {
-            // Limb t of Q_level ∪ P is limb kt of the key's Q_L ∪ P.
-            let kt = if t <= level {
-                t
-            } else {
-                t - (level + 1) + big_l + 1
-            };
+            let kt = key_limb(t, level, big_l);
             let u: Vec<&[u64]> = digits.iter().map(|d| &d[t * n..(t + 1) * n]).collect();
             let kb: Vec<&[u64]> = key.b[..digits.len()]
                 .iter()
@@ -357,6 +449,8 @@ impl ModDownExact {
         // Rows of the conversion: the k residues y_i, then v (at most k) with constant -[P]_q.
         let mut row_bits: Vec<u32> = self.p.iter().map(|m| m.bits()).collect();
         row_bits.push(usize::BITS - k.leading_zeros() + 1);
+        // The output escapes (as a ciphertext polynomial), so it is a plain allocation, not a
+        // pooled buffer: the pool only lends buffers that come back.
         let mut out = take_buffer(self.q_len * n);
         out.copy_from_slice(&data[..self.q_len * n]);
         out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
@@ -376,7 +470,7 @@ impl ModDownExact {
         });
         give_buffer(y);
         give_buffer(v);
-        Ok(Poly::from_limbs(q, out)?)
+        Ok(Poly::from_reduced_limbs(q, out)?)
     }
 }
 
@@ -394,16 +488,64 @@ pub(crate) fn add_permuted(acc: &mut [u64], x: &[u64], perm: &[u32], moduli: &[M
         });
 }
 
-/// `a(X^g)` in NTT form through the cached index permutation, into a pooled buffer.
-pub(crate) fn automorphism_ntt(a: &Poly<Ntt>, perm: &[u32]) -> Result<Poly<Ntt>> {
+/// `a ⊙ b` (NTT form, same ring) into a pooled buffer: a temporary to give back.
+pub(crate) fn pointwise_product(a: &Poly<Ntt>, b: &Poly<Ntt>) -> Result<Poly<Ntt>> {
+    if !a.context().same_ring(b.context()) {
+        return Err(hetal_math::Error::MismatchedBases {
+            op: "mul",
+            reason: "operands live in different rings",
+        }
+        .into());
+    }
     let n = a.n();
+    let moduli = a.context().moduli();
+    let mut out = take_buffer(a.data().len());
+    out.par_chunks_mut(n)
+        .zip(a.data().par_chunks(n).zip(b.data().par_chunks(n)))
+        .enumerate()
+        .for_each(|(i, (dst, (x, y)))| dot_var(&moduli[i], &[x], &[y], dst));
+    Ok(Poly::from_reduced_limbs(a.context(), out)?)
+}
+
+/// `a(X^g)` in NTT form through the cached index permutation.
+pub(crate) fn automorphism_ntt(a: &Poly<Ntt>, perm: &[u32]) -> Result<Poly<Ntt>> {
+    automorphism_sum_ntt(a, None, perm)
+}
+
+/// `σ(a + b)` (or `σ(a)`) in NTT form through the cached index permutation `perm` of `σ`, in
+/// one gather pass (the output is a plain allocation: it escapes as a ciphertext polynomial).
+pub(crate) fn automorphism_sum_ntt(
+    a: &Poly<Ntt>,
+    b: Option<&Poly<Ntt>>,
+    perm: &[u32],
+) -> Result<Poly<Ntt>> {
+    let n = a.n();
+    if let Some(b) = b
+        && !b.context().same_ring(a.context())
+    {
+        return Err(hetal_math::Error::MismatchedBases {
+            op: "automorphism_sum_ntt",
+            reason: "operands live in different rings",
+        }
+        .into());
+    }
     let mut out = take_buffer(a.data().len());
     out.par_chunks_mut(n)
         .zip(a.data().par_chunks(n))
-        .for_each(|(dst, src)| {
-            for (d, &p) in dst.iter_mut().zip(perm) {
-                *d = src[p as usize];
+        .enumerate()
+        .for_each(|(i, (dst, src))| match b {
+            Some(b) => {
+                let m = &a.context().moduli()[i];
+                let src2 = &b.data()[i * n..(i + 1) * n];
+                for (d, &p) in dst.iter_mut().zip(perm) {
+                    *d = m.add(src[p as usize], src2[p as usize]);
+                }
+            }
+            None => {
+                for (d, &p) in dst.iter_mut().zip(perm) {
+                    *d = src[p as usize];
+                }
             }
         });
-    Ok(Poly::from_limbs(a.context(), out)?)
+    Ok(Poly::from_reduced_limbs(a.context(), out)?)
 }
