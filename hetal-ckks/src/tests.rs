@@ -272,6 +272,15 @@ fn lazy_relinearization_equals_eager() {
         )
         .unwrap();
     let eager = e.rescale(&eager).unwrap();
+    // The fused mul_relin is exactly relinearize(tensor), at the top and at a lower level.
+    for lvl in [l, 1] {
+        let (x, y) = (
+            e.drop_to_level(&cts[0], lvl).unwrap(),
+            e.drop_to_level(&cts[1], lvl).unwrap(),
+        );
+        let two_step = e.relinearize(&e.tensor(&x, &y).unwrap()).unwrap();
+        assert_eq!(e.mul_relin(&x, &y).unwrap(), two_step, "level {lvl}");
+    }
     let (dl, de) = (dec(f, &lazy), dec(f, &eager));
     assert!(precision_bits(&dl, &want) > 20.0);
     assert!(precision_bits(&de, &want) > 20.0);
