@@ -39,8 +39,8 @@ use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use crate::keyswitch::{
-    Decomposition, add_permuted, automorphism_ntt, automorphism_sum_ntt, decompose, give_buffer,
-    inner_product, key_switch, key_switch_single, mod_down_pair, pointwise_product,
+    Decomposition, Finish, add_permuted, decompose, give_buffer, inner_product, key_switch_single,
+    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product,
 };
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
@@ -628,7 +628,7 @@ impl Evaluator {
     }
 
     /// `σ_g((c_0, 0) + KeySwitch(c_1))` with the pre-rotated key of `g` and a decomposition of
-    /// the unrotated `c_1`.
+    /// the unrotated `c_1`. The addition and `σ_g` are fused into ModDown's last pass.
     fn galois_from_decomposition(
         &self,
         ct: &Ciphertext,
@@ -636,35 +636,41 @@ impl Evaluator {
         g: usize,
         key: &SwitchingKey,
     ) -> Result<Ciphertext> {
-        let switched = key_switch(&self.params, dec, key)?;
-        self.galois_finish(ct, switched, g)
-    }
-
-    /// `σ_g((c_0 + d_0, d_1))` for `(d_0, d_1) = KeySwitch(c_1)`.
-    fn galois_finish(
-        &self,
-        ct: &Ciphertext,
-        (d0, d1): (Poly<Ntt>, Poly<Ntt>),
-        g: usize,
-    ) -> Result<Ciphertext> {
         let perm = automorphism_permutation(self.params.n(), g)?;
-        let (c0, c1) = rayon::join(
-            || automorphism_sum_ntt(&d0, Some(&ct.c[0]), &perm),
-            || automorphism_ntt(&d1, &perm),
-        );
-        give_buffer(d0.into_data());
-        give_buffer(d1.into_data());
+        let (f0, f1) = Self::galois_finish(ct, &perm);
+        let (c0, c1) = key_switch_with(&self.params, dec, key, f0, f1)?;
         Ok(Ciphertext {
-            c: vec![c0?, c1?],
+            c: vec![c0, c1],
             level: ct.level,
             scale: ct.scale,
             seed: None,
         })
     }
 
+    /// ModDown finishes `(σ(· + c_0), σ(·))` of a Galois key switch of `ct`.
+    fn galois_finish<'a>(ct: &'a Ciphertext, perm: &'a [u32]) -> (Finish<'a>, Finish<'a>) {
+        (
+            Finish {
+                add: Some(&ct.c[0]),
+                perm: Some(perm),
+            },
+            Finish {
+                add: None,
+                perm: Some(perm),
+            },
+        )
+    }
+
     fn apply_galois(&self, ct: &Ciphertext, g: usize, key: &SwitchingKey) -> Result<Ciphertext> {
-        let switched = key_switch_single(&self.params, &ct.c[1], ct.level, key)?;
-        self.galois_finish(ct, switched, g)
+        let perm = automorphism_permutation(self.params.n(), g)?;
+        let (f0, f1) = Self::galois_finish(ct, &perm);
+        let (c0, c1) = key_switch_single_with(&self.params, &ct.c[1], ct.level, key, f0, f1)?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        })
     }
 
     /// Applies the automorphism `X -> X^g` and switches back to the secret key.

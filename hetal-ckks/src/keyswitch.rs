@@ -175,12 +175,24 @@ fn key_limb(t: usize, level: usize, big_l: usize) -> usize {
 /// decomposition: each limb of `Q_level ∪ P` extends every digit to that limb (basis
 /// conversion + NTT into a small per-task scratch buffer, or the digit's own limb of `d`), and
 /// immediately takes its inner product with the key. Same result as [`decompose`] followed by
-/// [`key_switch`], with far less memory traffic (used when a decomposition is not reused).
+/// [`key_switch_with`], with far less memory traffic (used when a decomposition is not reused).
 pub(crate) fn key_switch_single(
     params: &Parameters,
     d: &Poly<Ntt>,
     level: usize,
     key: &SwitchingKey,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    key_switch_single_with(params, d, level, key, Finish::default(), Finish::default())
+}
+
+/// [`key_switch_single`] with a [`Finish`] applied to each output during ModDown.
+pub(crate) fn key_switch_single_with(
+    params: &Parameters,
+    d: &Poly<Ntt>,
+    level: usize,
+    key: &SwitchingKey,
+    f0: Finish<'_>,
+    f1: Finish<'_>,
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
     let n = params.n();
     let qp = params.qp_context(level)?;
@@ -242,7 +254,7 @@ pub(crate) fn key_switch_single(
             give_buffer(scratch);
         });
     give_buffer(y);
-    let r = mod_down_pair(params, level, &out0, &out1);
+    let r = mod_down_pair_with(params, level, &out0, &out1, f0, f1);
     give_buffer(out0);
     give_buffer(out1);
     r
@@ -286,15 +298,17 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
     Ok(Decomposition { level, digits })
 }
 
-/// `ModDown(Σ_j u_j · (b_j, a_j))` over `Q_level`, all digits accumulated in `u128` and
-/// reduced once.
-pub(crate) fn key_switch(
+/// `ModDown(Σ_j u_j · (b_j, a_j))` over `Q_level` for a stored decomposition, with a
+/// [`Finish`] applied to each output during ModDown.
+pub(crate) fn key_switch_with(
     params: &Parameters,
     dec: &Decomposition,
     key: &SwitchingKey,
+    f0: Finish<'_>,
+    f1: Finish<'_>,
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
     let (out0, out1) = inner_product(params, dec, key)?;
-    let r = mod_down_pair(params, dec.level, &out0, &out1);
+    let r = mod_down_pair_with(params, dec.level, &out0, &out1, f0, f1);
     give_buffer(out0);
     give_buffer(out1);
     r
@@ -307,10 +321,25 @@ pub(crate) fn mod_down_pair(
     x0: &[u64],
     x1: &[u64],
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    mod_down_pair_with(params, level, x0, x1, Finish::default(), Finish::default())
+}
+
+/// [`mod_down_pair`] with a [`Finish`] per output.
+pub(crate) fn mod_down_pair_with(
+    params: &Parameters,
+    level: usize,
+    x0: &[u64],
+    x1: &[u64],
+    f0: Finish<'_>,
+    f1: Finish<'_>,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
     let qp = params.qp_context(level)?;
     let down = params.mod_down(level)?;
     let q = params.q_context(level)?;
-    let (r0, r1) = rayon::join(|| down.apply(&qp, &q, x0), || down.apply(&qp, &q, x1));
+    let (r0, r1) = rayon::join(
+        || down.apply_with(&qp, &q, x0, f0),
+        || down.apply_with(&qp, &q, x1, f1),
+    );
     Ok((r0?, r1?))
 }
 
@@ -347,6 +376,15 @@ pub(crate) fn inner_product(
             dot_var2(&moduli[t], &u, &kb, &ka, o0, o1);
         });
     Ok((out0, out1))
+}
+
+/// What to do with each ModDown output limb before it is stored: `x -> σ(x + add)` where
+/// `add` is an optional polynomial over `Q_l` and `σ` an optional NTT-domain automorphism
+/// (index permutation). `Default` is the identity.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Finish<'a> {
+    pub(crate) add: Option<&'a Poly<Ntt>>,
+    pub(crate) perm: Option<&'a [u32]>,
 }
 
 /// Exact ModDown from `Q_l ∪ P` to `Q_l`: `round(x / P)` with the centered representative of
@@ -422,6 +460,27 @@ impl ModDownExact {
         q: &Arc<Context>,
         data: &[u64],
     ) -> Result<Poly<Ntt>> {
+        self.apply_with(qp, q, data, Finish::default())
+    }
+
+    /// [`ModDownExact::apply`] followed by `x -> σ(x + add)` (see [`Finish`]), fused into the
+    /// last pass of each limb while it is in cache.
+    pub(crate) fn apply_with(
+        &self,
+        qp: &Arc<Context>,
+        q: &Arc<Context>,
+        data: &[u64],
+        finish: Finish<'_>,
+    ) -> Result<Poly<Ntt>> {
+        if let Some(a) = finish.add
+            && !a.context().same_ring(q)
+        {
+            return Err(hetal_math::Error::MismatchedBases {
+                op: "key switch",
+                reason: "operands live in different rings",
+            }
+            .into());
+        }
         let n = qp.n();
         let k = self.p.len();
         let plans = qp.plans();
@@ -452,7 +511,6 @@ impl ModDownExact {
         // The output escapes (as a ciphertext polynomial), so it is a plain allocation, not a
         // pooled buffer: the pool only lends buffers that come back.
         let mut out = take_buffer(self.q_len * n);
-        out.copy_from_slice(&data[..self.q_len * n]);
         out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
             let m = &q_moduli[j];
             let row = &self.p_hat_mod_q[j * k..(j + 1) * k];
@@ -464,8 +522,31 @@ impl ModDownExact {
             w.push(m.value() - pm);
             dot_const(m, &rows, &row_bits, &w, &mut conv);
             plans[j].forward(&mut conv);
-            m.sub_assign_slice(oj, &conv);
-            m.mul_scalar_assign_slice(oj, self.p_inv_mod_q[j].0);
+            // (x_j - conv_j)·P^{-1} = x_j·P^{-1} + conv_j·(q_j - P^{-1}).
+            let w = self.p_inv_mod_q[j].0;
+            let xj = &data[j * n..(j + 1) * n];
+            let bits = m.bits();
+            let (rows, consts) = ([xj, &conv[..]], [w, m.neg(w)]);
+            match finish.perm {
+                None => {
+                    dot_const(m, &rows, &[bits, bits], &consts, oj);
+                    if let Some(a) = finish.add {
+                        m.add_assign_slice(oj, a.limb(j));
+                    }
+                }
+                Some(perm) => {
+                    // The limb is finished in an L2-sized scratch, then gathered.
+                    let mut tmp = take_buffer(n);
+                    dot_const(m, &rows, &[bits, bits], &consts, &mut tmp);
+                    if let Some(a) = finish.add {
+                        m.add_assign_slice(&mut tmp, a.limb(j));
+                    }
+                    for (d, &p) in oj.iter_mut().zip(perm) {
+                        *d = tmp[p as usize];
+                    }
+                    give_buffer(tmp);
+                }
+            }
             give_buffer(conv);
         });
         give_buffer(y);
@@ -504,48 +585,5 @@ pub(crate) fn pointwise_product(a: &Poly<Ntt>, b: &Poly<Ntt>) -> Result<Poly<Ntt
         .zip(a.data().par_chunks(n).zip(b.data().par_chunks(n)))
         .enumerate()
         .for_each(|(i, (dst, (x, y)))| dot_var(&moduli[i], &[x], &[y], dst));
-    Ok(Poly::from_reduced_limbs(a.context(), out)?)
-}
-
-/// `a(X^g)` in NTT form through the cached index permutation.
-pub(crate) fn automorphism_ntt(a: &Poly<Ntt>, perm: &[u32]) -> Result<Poly<Ntt>> {
-    automorphism_sum_ntt(a, None, perm)
-}
-
-/// `σ(a + b)` (or `σ(a)`) in NTT form through the cached index permutation `perm` of `σ`, in
-/// one gather pass (the output is a plain allocation: it escapes as a ciphertext polynomial).
-pub(crate) fn automorphism_sum_ntt(
-    a: &Poly<Ntt>,
-    b: Option<&Poly<Ntt>>,
-    perm: &[u32],
-) -> Result<Poly<Ntt>> {
-    let n = a.n();
-    if let Some(b) = b
-        && !b.context().same_ring(a.context())
-    {
-        return Err(hetal_math::Error::MismatchedBases {
-            op: "automorphism_sum_ntt",
-            reason: "operands live in different rings",
-        }
-        .into());
-    }
-    let mut out = take_buffer(a.data().len());
-    out.par_chunks_mut(n)
-        .zip(a.data().par_chunks(n))
-        .enumerate()
-        .for_each(|(i, (dst, src))| match b {
-            Some(b) => {
-                let m = &a.context().moduli()[i];
-                let src2 = &b.data()[i * n..(i + 1) * n];
-                for (d, &p) in dst.iter_mut().zip(perm) {
-                    *d = m.add(src[p as usize], src2[p as usize]);
-                }
-            }
-            None => {
-                for (d, &p) in dst.iter_mut().zip(perm) {
-                    *d = src[p as usize];
-                }
-            }
-        });
     Ok(Poly::from_reduced_limbs(a.context(), out)?)
 }
