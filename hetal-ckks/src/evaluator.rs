@@ -39,8 +39,8 @@ use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use crate::keyswitch::{
-    Decomposition, add_permuted, automorphism_ntt, decompose, give_buffer, inner_product,
-    key_switch, mod_down_pair,
+    Decomposition, Finish, add_permuted, decompose, give_buffer, inner_product, key_switch_single,
+    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product,
 };
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
@@ -467,8 +467,7 @@ impl Evaluator {
             op: OP,
             what: "relinearization key".into(),
         })?;
-        let dec = decompose(&self.params, &ct.c[2], ct.level)?;
-        let (mut c0, mut c1) = key_switch(&self.params, &dec, &rlk.key)?;
+        let (mut c0, mut c1) = key_switch_single(&self.params, &ct.c[2], ct.level, &rlk.key)?;
         c0.add_assign(&ct.c[0])?;
         c1.add_assign(&ct.c[1])?;
         Ok(Ciphertext {
@@ -484,7 +483,42 @@ impl Evaluator {
     /// # Errors
     /// As [`Evaluator::tensor`] and [`Evaluator::relinearize`].
     pub fn mul_relin(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.relinearize(&self.tensor(a, b)?)
+        let rlk = match &self.rlk {
+            Some(rlk)
+                if self.check_ct("mul", a).is_ok()
+                    && self.check_ct("mul", b).is_ok()
+                    && a.level == b.level
+                    && a.degree() == 1
+                    && b.degree() == 1 =>
+            {
+                rlk
+            }
+            // Every error case (and its message) is exactly that of the two-step form.
+            _ => return self.relinearize(&self.tensor(a, b)?),
+        };
+        // Fused: key-switch a_1 b_1 (a pooled temporary), then add a_0 b_0 and a_0 b_1 + a_1 b_0
+        // in place into the two outputs. Same result as `relinearize(tensor(a, b))` without
+        // materializing the degree-2 ciphertext.
+        let level = a.level;
+        let d2 = pointwise_product(&a.c[1], &b.c[1])?;
+        let switched = key_switch_single(&self.params, &d2, level, &rlk.key);
+        give_buffer(d2.into_data());
+        let (mut c0, mut c1) = switched?;
+        let (r0, r1) = rayon::join(
+            || c0.mul_add_assign(&a.c[0], &b.c[0]),
+            || -> hetal_math::Result<()> {
+                c1.mul_add_assign(&a.c[0], &b.c[1])?;
+                c1.mul_add_assign(&a.c[1], &b.c[0])
+            },
+        );
+        r0?;
+        r1?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level,
+            scale: a.scale * b.scale,
+            seed: None,
+        })
     }
 
     /// Divides by the last prime `q_level` with exact rounding: level `l -> l - 1`, scale
@@ -570,16 +604,33 @@ impl Evaluator {
         Ok(out)
     }
 
+    /// The Galois key of `g` for a ciphertext at `level`: `MissingKey` if absent, an error if
+    /// the key was generated below `level` (bootstrapping generates its SlotsToCoeffs keys at
+    /// the level they are used at).
     fn key_for(
         &self,
         op: &'static str,
         g: usize,
+        level: usize,
         what: impl Fn() -> String,
     ) -> Result<&SwitchingKey> {
-        self.gks
+        let key = self
+            .gks
             .as_ref()
             .and_then(|k| k.get(g))
-            .ok_or_else(|| Error::MissingKey { op, what: what() })
+            .ok_or_else(|| Error::MissingKey { op, what: what() })?;
+        let key_level = key.level(&self.params);
+        if level > key_level {
+            return Err(Error::InvalidArgument {
+                op,
+                reason: format!(
+                    "the key for {} was generated at level {key_level}, below the ciphertext's \
+                     level {level}",
+                    what()
+                ),
+            });
+        }
+        Ok(key)
     }
 
     fn check_degree1(op: &'static str, ct: &Ciphertext) -> Result<()> {
@@ -594,7 +645,7 @@ impl Evaluator {
     }
 
     /// `σ_g((c_0, 0) + KeySwitch(c_1))` with the pre-rotated key of `g` and a decomposition of
-    /// the unrotated `c_1`.
+    /// the unrotated `c_1`. The addition and `σ_g` are fused into ModDown's last pass.
     fn galois_from_decomposition(
         &self,
         ct: &Ciphertext,
@@ -603,28 +654,40 @@ impl Evaluator {
         key: &SwitchingKey,
     ) -> Result<Ciphertext> {
         let perm = automorphism_permutation(self.params.n(), g)?;
-        // Keys generated below the top level (bootstrapping's SlotsToCoeffs keys) take the
-        // leveled path; top-level keys the optimized `key_switch`.
-        let (mut d0, d1) =
-            crate::keyswitch::key_switch_leveled(&self.params, dec, key, key.level(&self.params))?;
-        d0.add_assign(&ct.c[0])?;
-        let (c0, c1) = rayon::join(
-            || automorphism_ntt(&d0, &perm),
-            || automorphism_ntt(&d1, &perm),
-        );
-        give_buffer(d0.into_data());
-        give_buffer(d1.into_data());
+        let (f0, f1) = Self::galois_finish(ct, &perm);
+        let (c0, c1) = key_switch_with(&self.params, dec, key, f0, f1)?;
         Ok(Ciphertext {
-            c: vec![c0?, c1?],
+            c: vec![c0, c1],
             level: ct.level,
             scale: ct.scale,
             seed: None,
         })
     }
 
+    /// ModDown finishes `(σ(· + c_0), σ(·))` of a Galois key switch of `ct`.
+    fn galois_finish<'a>(ct: &'a Ciphertext, perm: &'a [u32]) -> (Finish<'a>, Finish<'a>) {
+        (
+            Finish {
+                add: Some(&ct.c[0]),
+                perm: Some(perm),
+            },
+            Finish {
+                add: None,
+                perm: Some(perm),
+            },
+        )
+    }
+
     fn apply_galois(&self, ct: &Ciphertext, g: usize, key: &SwitchingKey) -> Result<Ciphertext> {
-        let dec = decompose(&self.params, &ct.c[1], ct.level)?;
-        self.galois_from_decomposition(ct, &dec, g, key)
+        let perm = automorphism_permutation(self.params.n(), g)?;
+        let (f0, f1) = Self::galois_finish(ct, &perm);
+        let (c0, c1) = key_switch_single_with(&self.params, &ct.c[1], ct.level, key, f0, f1)?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        })
     }
 
     /// Applies the automorphism `X -> X^g` and switches back to the secret key.
@@ -639,7 +702,7 @@ impl Evaluator {
         if g == 1 {
             return Ok(ct.clone());
         }
-        let key = self.key_for(OP, g, || format!("Galois element {g}"))?;
+        let key = self.key_for(OP, g, ct.level, || format!("Galois element {g}"))?;
         self.apply_galois(ct, g, key)
     }
 
@@ -655,7 +718,9 @@ impl Evaluator {
         if g == 1 {
             return Ok(ct.clone());
         }
-        let key = self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+        let key = self.key_for(OP, g, ct.level, || {
+            format!("rotation by {k} (Galois element {g})")
+        })?;
         self.apply_galois(ct, g, key)
     }
 
@@ -668,7 +733,9 @@ impl Evaluator {
         self.check_ct(OP, ct)?;
         Self::check_degree1(OP, ct)?;
         let g = self.params.conjugation_element();
-        let key = self.key_for(OP, g, || format!("conjugation (Galois element {g})"))?;
+        let key = self.key_for(OP, g, ct.level, || {
+            format!("conjugation (Galois element {g})")
+        })?;
         self.apply_galois(ct, g, key)
     }
 
@@ -735,9 +802,7 @@ impl Evaluator {
                 ),
             });
         }
-        let dec = decompose(&self.params, &ct.c[1], ct.level)?;
-        let (mut c0, c1) =
-            crate::keyswitch::key_switch_leveled(&self.params, &dec, key, key_level)?;
+        let (mut c0, c1) = key_switch_single(&self.params, &ct.c[1], ct.level, key)?;
         c0.add_assign(&ct.c[0])?;
         Ok(Ciphertext {
             c: vec![c0, c1],
@@ -781,7 +846,9 @@ impl Evaluator {
         if g == 1 {
             return Ok(ct.clone());
         }
-        let key = self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+        let key = self.key_for(OP, g, ct.level, || {
+            format!("rotation by {k} (Galois element {g})")
+        })?;
         self.galois_from_decomposition(ct, dec, g, key)
     }
 
@@ -797,7 +864,9 @@ impl Evaluator {
         for &k in steps {
             let g = self.params.galois_element(k);
             if g != 1 {
-                self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+                self.key_for(OP, g, ct.level, || {
+                    format!("rotation by {k} (Galois element {g})")
+                })?;
             }
         }
         let dec = self.decompose(ct)?;
@@ -831,7 +900,7 @@ impl Evaluator {
             } else {
                 keys.push((
                     g,
-                    Some(self.key_for(OP, g, || format!("Galois element {g}"))?),
+                    Some(self.key_for(OP, g, ct.level, || format!("Galois element {g}"))?),
                 ));
             }
         }
@@ -869,8 +938,9 @@ impl Evaluator {
             if g == 1 {
                 identity += 1;
             } else {
-                let key =
-                    self.key_for(OP, g, || format!("rotation by {k} (Galois element {g})"))?;
+                let key = self.key_for(OP, g, ct.level, || {
+                    format!("rotation by {k} (Galois element {g})")
+                })?;
                 keyed.push((g, key));
             }
         }

@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use hetal_math::dot::{dot_const, dot_var, dot_var2};
 use hetal_math::{Context, Modulus, Ntt, Poly};
 use rayon::prelude::*;
 
@@ -140,6 +141,129 @@ impl Decomposition {
     }
 }
 
+/// Coefficient form of `d` (NTT over `Q_level`) with `y_i = [x_i (D/q_i)^{-1}]_{q_i}` for the
+/// digit `D` of each limb: the input rows of every digit's basis extension (pooled buffer).
+fn digit_inputs(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Vec<u64>> {
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    let plans = qp.plans();
+    let moduli = qp.moduli();
+    let tables = params.mod_up(level)?;
+    let mut y = take_buffer((level + 1) * n);
+    y.copy_from_slice(d.data());
+    y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
+        plans[i].inverse(yi);
+        let t = tables
+            .iter()
+            .find(|t| t.digit.contains(&i))
+            .expect("digits cover the level");
+        moduli[i].mul_scalar_assign_slice(yi, t.d_hat_inv[i - t.digit.start].0);
+    });
+    Ok(y)
+}
+
+/// Limb `t` of `Q_level ∪ P` is limb `key_limb(t)` of the key's `Q_L ∪ P`, where `L` is the
+/// level the key was generated at (the top for most keys; lower for bootstrapping's
+/// SlotsToCoeffs keys and the level-0 encapsulation key): Q limbs keep their index, P limbs
+/// follow the key's own Q limbs.
+fn key_limb(t: usize, level: usize, big_l: usize) -> usize {
+    if t <= level {
+        t
+    } else {
+        t - (level + 1) + big_l + 1
+    }
+}
+
+/// `KeySwitch(d)` = `ModDown(Σ_j ModUp(d)_j · (b_j, a_j))` without materializing the
+/// decomposition: each limb of `Q_level ∪ P` extends every digit to that limb (basis
+/// conversion + NTT into a small per-task scratch buffer, or the digit's own limb of `d`), and
+/// immediately takes its inner product with the key. Same result as [`decompose`] followed by
+/// [`key_switch_with`], with far less memory traffic (used when a decomposition is not reused).
+pub(crate) fn key_switch_single(
+    params: &Parameters,
+    d: &Poly<Ntt>,
+    level: usize,
+    key: &SwitchingKey,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    key_switch_single_with(params, d, level, key, Finish::default(), Finish::default())
+}
+
+/// [`key_switch_single`] with a [`Finish`] applied to each output during ModDown.
+pub(crate) fn key_switch_single_with(
+    params: &Parameters,
+    d: &Poly<Ntt>,
+    level: usize,
+    key: &SwitchingKey,
+    f0: Finish<'_>,
+    f1: Finish<'_>,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let n = params.n();
+    let qp = params.qp_context(level)?;
+    let plans = qp.plans();
+    let moduli = qp.moduli();
+    let limbs = qp.num_limbs();
+    let big_l = key.level(params);
+    debug_assert!(level <= big_l, "key generated below the ciphertext's level");
+    let tables = params.mod_up(level)?;
+    let dnum = tables.len();
+    debug_assert!(dnum <= key.b.len());
+    let y = digit_inputs(params, d, level)?;
+    let rows: Vec<Vec<&[u64]>> = tables
+        .iter()
+        .map(|t| y[t.digit.start * n..t.digit.end * n].chunks(n).collect())
+        .collect();
+    let row_bits: Vec<Vec<u32>> = tables
+        .iter()
+        .map(|t| moduli[t.digit.clone()].iter().map(|m| m.bits()).collect())
+        .collect();
+    let mut out0 = take_buffer(limbs * n);
+    let mut out1 = take_buffer(limbs * n);
+    out0.par_chunks_mut(n)
+        .zip(out1.par_chunks_mut(n))
+        .enumerate()
+        .for_each(|(t, (o0, o1))| {
+            let m = &moduli[t];
+            let mut scratch = take_buffer(dnum * n);
+            for (j, (tab, dst)) in tables.iter().zip(scratch.chunks_mut(n)).enumerate() {
+                if tab.digit.contains(&t) {
+                    continue;
+                }
+                let alpha = tab.digit.len();
+                let o = tab.others.iter().position(|&x| x == t).expect("target");
+                let consts = &tab.d_hat_mod_t[o * alpha..(o + 1) * alpha];
+                dot_const(m, &rows[j], &row_bits[j], consts, dst);
+                plans[t].forward(dst);
+            }
+            let u: Vec<&[u64]> = tables
+                .iter()
+                .zip(scratch.chunks(n))
+                .map(|(tab, s)| {
+                    if tab.digit.contains(&t) {
+                        &d.data()[t * n..(t + 1) * n]
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            let kt = key_limb(t, level, big_l);
+            let kb: Vec<&[u64]> = key.b[..dnum]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            let ka: Vec<&[u64]> = key.a[..dnum]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            dot_var2(m, &u, &kb, &ka, o0, o1);
+            give_buffer(scratch);
+        });
+    give_buffer(y);
+    let r = mod_down_pair_with(params, level, &out0, &out1, f0, f1);
+    give_buffer(out0);
+    give_buffer(out1);
+    r
+}
+
 /// Decomposes `d` (NTT over `Q_level`) into the digits of `level` and extends each to
 /// `Q_level ∪ P`.
 pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Decomposition> {
@@ -149,21 +273,7 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
     let moduli = qp.moduli();
     let limbs = qp.num_limbs();
     let tables = params.mod_up(level)?;
-    // Coefficient form of d, with y_i = [x_i (D/q_i)^{-1}]_{q_i} for the digit of each limb.
-    let mut y = take_buffer((level + 1) * n);
-    y.copy_from_slice(d.data());
-    y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
-        plans[i].inverse(yi);
-        let t = tables
-            .iter()
-            .find(|t| t.digit.contains(&i))
-            .expect("digits cover the level");
-        let (w, ws) = t.d_hat_inv[i - t.digit.start];
-        let m = &moduli[i];
-        for v in yi.iter_mut() {
-            *v = m.mul_shoup(*v, w, ws);
-        }
-    });
+    let y = digit_inputs(params, d, level)?;
     let digits: Vec<Vec<u64>> = tables
         .par_iter()
         .map(|t| {
@@ -177,17 +287,12 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
                 .enumerate()
                 .filter(|(i, _)| !dr.contains(i))
                 .collect();
+            let rows: Vec<&[u64]> = ys.chunks(n).collect();
+            let row_bits: Vec<u32> = moduli[dr.clone()].iter().map(|m| m.bits()).collect();
             targets.par_iter_mut().for_each(|(tgt, dst)| {
                 let o = t.others.iter().position(|x| x == tgt).expect("target");
                 let row = &t.d_hat_mod_t[o * alpha..(o + 1) * alpha];
-                let m = &moduli[*tgt];
-                for (c, v) in dst.iter_mut().enumerate() {
-                    let mut acc = 0u128;
-                    for i in 0..alpha {
-                        acc += ys[i * n + c] as u128 * row[i] as u128;
-                    }
-                    *v = m.reduce_u128(acc);
-                }
+                dot_const(&moduli[*tgt], &rows, &row_bits, row, dst);
                 plans[*tgt].forward(dst);
             });
             out
@@ -197,17 +302,17 @@ pub(crate) fn decompose(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Res
     Ok(Decomposition { level, digits })
 }
 
-const BLOCK: usize = 256;
-
-/// `ModDown(Σ_j u_j · (b_j, a_j))` over `Q_level`, all digits accumulated in `u128` and
-/// reduced once.
-pub(crate) fn key_switch(
+/// `ModDown(Σ_j u_j · (b_j, a_j))` over `Q_level` for a stored decomposition, with a
+/// [`Finish`] applied to each output during ModDown.
+pub(crate) fn key_switch_with(
     params: &Parameters,
     dec: &Decomposition,
     key: &SwitchingKey,
+    f0: Finish<'_>,
+    f1: Finish<'_>,
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
     let (out0, out1) = inner_product(params, dec, key)?;
-    let r = mod_down_pair(params, dec.level, &out0, &out1);
+    let r = mod_down_pair_with(params, dec.level, &out0, &out1, f0, f1);
     give_buffer(out0);
     give_buffer(out1);
     r
@@ -220,10 +325,25 @@ pub(crate) fn mod_down_pair(
     x0: &[u64],
     x1: &[u64],
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    mod_down_pair_with(params, level, x0, x1, Finish::default(), Finish::default())
+}
+
+/// [`mod_down_pair`] with a [`Finish`] per output.
+pub(crate) fn mod_down_pair_with(
+    params: &Parameters,
+    level: usize,
+    x0: &[u64],
+    x1: &[u64],
+    f0: Finish<'_>,
+    f1: Finish<'_>,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
     let qp = params.qp_context(level)?;
     let down = params.mod_down(level)?;
     let q = params.q_context(level)?;
-    let (r0, r1) = rayon::join(|| down.apply(&qp, &q, x0), || down.apply(&qp, &q, x1));
+    let (r0, r1) = rayon::join(
+        || down.apply_with(&qp, &q, x0, f0),
+        || down.apply_with(&qp, &q, x1, f1),
+    );
     Ok((r0?, r1?))
 }
 
@@ -236,53 +356,40 @@ pub(crate) fn inner_product(
     let level = dec.level;
     let n = params.n();
     let qp = params.qp_context(level)?;
-    let big_l = params.max_level();
+    let big_l = key.level(params);
+    debug_assert!(level <= big_l, "key generated below the ciphertext's level");
     let limbs = qp.num_limbs();
     debug_assert!(dec.digits.len() <= key.b.len());
     let mut out0 = take_buffer(limbs * n);
     let mut out1 = take_buffer(limbs * n);
     let moduli = qp.moduli();
+    let digits = &dec.digits;
     out0.par_chunks_mut(n)
         .zip(out1.par_chunks_mut(n))
         .enumerate()
         .for_each(|(t, (o0, o1))| {
-            let m = &moduli[t];
-            let kt = if t <= level {
-                t
-            } else {
-                t - (level + 1) + big_l + 1
-            };
-            let mut acc0 = [0u128; BLOCK];
-            let mut acc1 = [0u128; BLOCK];
-            for start in (0..n).step_by(BLOCK) {
-                let len = BLOCK.min(n - start);
-                acc0[..len].fill(0);
-                acc1[..len].fill(0);
-                for (j, u) in dec.digits.iter().enumerate() {
-                    let u = &u[t * n..(t + 1) * n];
-                    let kb = &key.b[j].data()[kt * n + start..kt * n + start + len];
-                    let ka = &key.a[j].data()[kt * n + start..kt * n + start + len];
-                    let u = &u[start..start + len];
-                    for i in 0..len {
-                        let x = u[i] as u128;
-                        acc0[i] += x * kb[i] as u128;
-                        acc1[i] += x * ka[i] as u128;
-                    }
-                    // Products are below 2^122: reduce every 32 digits to stay below 2^128.
-                    if j % 32 == 31 {
-                        for i in 0..len {
-                            acc0[i] = m.reduce_u128(acc0[i]) as u128;
-                            acc1[i] = m.reduce_u128(acc1[i]) as u128;
-                        }
-                    }
-                }
-                for i in 0..len {
-                    o0[start + i] = m.reduce_u128(acc0[i]);
-                    o1[start + i] = m.reduce_u128(acc1[i]);
-                }
-            }
+            let kt = key_limb(t, level, big_l);
+            let u: Vec<&[u64]> = digits.iter().map(|d| &d[t * n..(t + 1) * n]).collect();
+            let kb: Vec<&[u64]> = key.b[..digits.len()]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            let ka: Vec<&[u64]> = key.a[..digits.len()]
+                .iter()
+                .map(|k| &k.data()[kt * n..(kt + 1) * n])
+                .collect();
+            dot_var2(&moduli[t], &u, &kb, &ka, o0, o1);
         });
     Ok((out0, out1))
+}
+
+/// What to do with each ModDown output limb before it is stored: `x -> σ(x + add)` where
+/// `add` is an optional polynomial over `Q_l` and `σ` an optional NTT-domain automorphism
+/// (index permutation). `Default` is the identity.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Finish<'a> {
+    pub(crate) add: Option<&'a Poly<Ntt>>,
+    pub(crate) perm: Option<&'a [u32]>,
 }
 
 /// Exact ModDown from `Q_l ∪ P` to `Q_l`: `round(x / P)` with the centered representative of
@@ -358,6 +465,27 @@ impl ModDownExact {
         q: &Arc<Context>,
         data: &[u64],
     ) -> Result<Poly<Ntt>> {
+        self.apply_with(qp, q, data, Finish::default())
+    }
+
+    /// [`ModDownExact::apply`] followed by `x -> σ(x + add)` (see [`Finish`]), fused into the
+    /// last pass of each limb while it is in cache.
+    pub(crate) fn apply_with(
+        &self,
+        qp: &Arc<Context>,
+        q: &Arc<Context>,
+        data: &[u64],
+        finish: Finish<'_>,
+    ) -> Result<Poly<Ntt>> {
+        if let Some(a) = finish.add
+            && !a.context().same_ring(q)
+        {
+            return Err(hetal_math::Error::MismatchedBases {
+                op: "key switch",
+                reason: "operands live in different rings",
+            }
+            .into());
+        }
         let n = qp.n();
         let k = self.p.len();
         let plans = qp.plans();
@@ -382,31 +510,53 @@ impl ModDownExact {
             *vc = s.round() as u64;
         }
         let q_moduli = q.moduli();
+        // Rows of the conversion: the k residues y_i, then v (at most k) with constant -[P]_q.
+        let mut row_bits: Vec<u32> = self.p.iter().map(|m| m.bits()).collect();
+        row_bits.push(usize::BITS - k.leading_zeros() + 1);
+        // The output escapes (as a ciphertext polynomial), so it is a plain allocation, not a
+        // pooled buffer: the pool only lends buffers that come back.
         let mut out = take_buffer(self.q_len * n);
-        out.copy_from_slice(&data[..self.q_len * n]);
         out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
             let m = &q_moduli[j];
             let row = &self.p_hat_mod_q[j * k..(j + 1) * k];
             let pm = self.p_mod_q[j];
             let mut conv = take_buffer(n);
-            for (c, dst) in conv.iter_mut().enumerate() {
-                let mut acc = 0u128;
-                for i in 0..k {
-                    acc += y[i * n + c] as u128 * row[i] as u128;
-                }
-                acc += (m.value() - pm) as u128 * v[c] as u128;
-                *dst = m.reduce_u128(acc);
-            }
+            let mut rows: Vec<&[u64]> = y.chunks(n).collect();
+            rows.push(&v);
+            let mut w = row.to_vec();
+            w.push(m.value() - pm);
+            dot_const(m, &rows, &row_bits, &w, &mut conv);
             plans[j].forward(&mut conv);
-            let (w, ws) = self.p_inv_mod_q[j];
-            for (x, &cv) in oj.iter_mut().zip(&conv) {
-                *x = m.mul_shoup(m.sub(*x, cv), w, ws);
+            // (x_j - conv_j)·P^{-1} = x_j·P^{-1} + conv_j·(q_j - P^{-1}).
+            let w = self.p_inv_mod_q[j].0;
+            let xj = &data[j * n..(j + 1) * n];
+            let bits = m.bits();
+            let (rows, consts) = ([xj, &conv[..]], [w, m.neg(w)]);
+            match finish.perm {
+                None => {
+                    dot_const(m, &rows, &[bits, bits], &consts, oj);
+                    if let Some(a) = finish.add {
+                        m.add_assign_slice(oj, a.limb(j));
+                    }
+                }
+                Some(perm) => {
+                    // The limb is finished in an L2-sized scratch, then gathered.
+                    let mut tmp = take_buffer(n);
+                    dot_const(m, &rows, &[bits, bits], &consts, &mut tmp);
+                    if let Some(a) = finish.add {
+                        m.add_assign_slice(&mut tmp, a.limb(j));
+                    }
+                    for (d, &p) in oj.iter_mut().zip(perm) {
+                        *d = tmp[p as usize];
+                    }
+                    give_buffer(tmp);
+                }
             }
             give_buffer(conv);
         });
         give_buffer(y);
         give_buffer(v);
-        Ok(Poly::from_limbs(q, out)?)
+        Ok(Poly::from_reduced_limbs(q, out)?)
     }
 }
 
@@ -424,67 +574,21 @@ pub(crate) fn add_permuted(acc: &mut [u64], x: &[u64], perm: &[u32], moduli: &[M
         });
 }
 
-/// `a(X^g)` in NTT form through the cached index permutation, into a pooled buffer.
-pub(crate) fn automorphism_ntt(a: &Poly<Ntt>, perm: &[u32]) -> Result<Poly<Ntt>> {
+/// `a ⊙ b` (NTT form, same ring) into a pooled buffer: a temporary to give back.
+pub(crate) fn pointwise_product(a: &Poly<Ntt>, b: &Poly<Ntt>) -> Result<Poly<Ntt>> {
+    if !a.context().same_ring(b.context()) {
+        return Err(hetal_math::Error::MismatchedBases {
+            op: "mul",
+            reason: "operands live in different rings",
+        }
+        .into());
+    }
     let n = a.n();
+    let moduli = a.context().moduli();
     let mut out = take_buffer(a.data().len());
     out.par_chunks_mut(n)
-        .zip(a.data().par_chunks(n))
-        .for_each(|(dst, src)| {
-            for (d, &p) in dst.iter_mut().zip(perm) {
-                *d = src[p as usize];
-            }
-        });
-    Ok(Poly::from_limbs(a.context(), out)?)
-}
-
-/// [`key_switch`] with a key generated over `Q_{key_level} ∪ P` for any
-/// `key_level >= dec.level` (e.g. the level-0 key of sparse-secret encapsulation). A top-level
-/// key takes the optimized path; a lower one is restricted to `Q_level ∪ P` (its limbs above
-/// the ciphertext's level are dropped) and accumulated with plain ring products: such keys are
-/// used a couple of times per bootstrapping, not in hot loops.
-pub(crate) fn key_switch_leveled(
-    params: &Parameters,
-    dec: &Decomposition,
-    key: &SwitchingKey,
-    key_level: usize,
-) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
-    debug_assert!(dec.level <= key_level && dec.digits.len() <= key.b.len());
-    if key_level == params.max_level() {
-        return key_switch(params, dec, key);
-    }
-    let level = dec.level;
-    let n = params.n();
-    let qp = params.qp_context(level)?;
-    // Key limb of each limb of Q_level ∪ P: Q limbs keep their index, P limbs follow the
-    // key's own Q limbs.
-    let key_limb = |t: usize| {
-        if t <= level {
-            t
-        } else {
-            t - (level + 1) + key_level + 1
-        }
-    };
-    let restrict = |p: &Poly<Ntt>| -> Result<Poly<Ntt>> {
-        let mut data = take_buffer(qp.num_limbs() * n);
-        for (t, dst) in data.chunks_mut(n).enumerate() {
-            let kt = key_limb(t);
-            dst.copy_from_slice(&p.data()[kt * n..(kt + 1) * n]);
-        }
-        Ok(Poly::from_limbs(&qp, data)?)
-    };
-    let mut acc0 = Poly::<Ntt>::zero(&qp);
-    let mut acc1 = Poly::<Ntt>::zero(&qp);
-    for (j, u) in dec.digits.iter().enumerate() {
-        let mut buf = take_buffer(u.len());
-        buf.copy_from_slice(u);
-        let u = Poly::from_limbs(&qp, buf)?;
-        let (kb, ka) = (restrict(&key.b[j])?, restrict(&key.a[j])?);
-        acc0.mul_add_assign(&u, &kb)?;
-        acc1.mul_add_assign(&u, &ka)?;
-        give_buffer(u.into_data());
-        give_buffer(kb.into_data());
-        give_buffer(ka.into_data());
-    }
-    mod_down_pair(params, level, acc0.data(), acc1.data())
+        .zip(a.data().par_chunks(n).zip(b.data().par_chunks(n)))
+        .enumerate()
+        .for_each(|(i, (dst, (x, y)))| dot_var(&moduli[i], &[x], &[y], dst));
+    Ok(Poly::from_reduced_limbs(a.context(), out)?)
 }

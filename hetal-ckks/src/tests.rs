@@ -152,6 +152,30 @@ fn mul_i_is_exact_and_free() {
     assert!(bits > 20.0, "i·i·a²: {bits:.1}");
 }
 
+/// Galois keys generated below the top (bootstrapping's SlotsToCoeffs keys) rotate at their
+/// level and below through the same fast kernels, and are refused above it.
+#[test]
+fn leveled_galois_keys() {
+    let f = n12();
+    let key_level = 4;
+    let g = f.params.galois_element(3);
+    let keys = f.sk.galois_keys_at(&[g], key_level, &mut rng(41)).unwrap();
+    let eval = Evaluator::new(&f.params).with_galois_keys(keys);
+    let a = values(f.params.slots(), 41);
+    let n = a.len();
+    let want: Vec<_> = (0..n).map(|i| a[(i + 3) % n]).collect();
+    for level in [key_level, 1] {
+        let ct = enc(f, &a, level, 41);
+        let bits = precision_bits(&dec(f, &eval.rotate(&ct, 3).unwrap()), &want);
+        assert!(bits > 20.0, "level {level}: {bits:.1} bits");
+        let hoisted = eval.rotate_hoisted(&ct, &[3]).unwrap();
+        assert_eq!(hoisted[0], eval.rotate(&ct, 3).unwrap());
+    }
+    let high = enc(f, &a, key_level + 1, 42);
+    let err = eval.rotate(&high, 3).unwrap_err();
+    assert!(err.to_string().contains("generated at level 4"), "{err}");
+}
+
 #[test]
 fn multiplicative_ops() {
     let f = n12();
@@ -272,6 +296,15 @@ fn lazy_relinearization_equals_eager() {
         )
         .unwrap();
     let eager = e.rescale(&eager).unwrap();
+    // The fused mul_relin is exactly relinearize(tensor), at the top and at a lower level.
+    for lvl in [l, 1] {
+        let (x, y) = (
+            e.drop_to_level(&cts[0], lvl).unwrap(),
+            e.drop_to_level(&cts[1], lvl).unwrap(),
+        );
+        let two_step = e.relinearize(&e.tensor(&x, &y).unwrap()).unwrap();
+        assert_eq!(e.mul_relin(&x, &y).unwrap(), two_step, "level {lvl}");
+    }
     let (dl, de) = (dec(f, &lazy), dec(f, &eager));
     assert!(precision_bits(&dl, &want) > 20.0);
     assert!(precision_bits(&de, &want) > 20.0);

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod context;
+pub mod dot;
 pub mod error;
 pub mod modulus;
 pub mod ntt;

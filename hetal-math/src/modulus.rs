@@ -253,6 +253,9 @@ impl Modulus {
     }
 
     // ---------------------------------------------------------------- slice kernels
+    //
+    // The multiplying kernels run eight lanes at a time with AVX-512 IFMA when the CPU has it
+    // and `p < 2^50` (see [`crate::dot`]), and finish (or do everything) with the scalar loops.
 
     /// `a[i] = a[i] + b[i] mod p`, inputs and outputs in `[0, p)`. Lengths must match.
     #[inline]
@@ -290,7 +293,8 @@ impl Modulus {
     #[inline]
     pub fn mul_assign_slice(&self, a: &mut [u64], b: &[u64]) {
         debug_assert_eq!(a.len(), b.len());
-        for (x, &y) in a.iter_mut().zip(b) {
+        let done = crate::dot::pointwise::mul_assign(self, a, b);
+        for (x, &y) in a[done..].iter_mut().zip(&b[done..]) {
             *x = self.mul_reduced(*x, y);
         }
     }
@@ -299,7 +303,8 @@ impl Modulus {
     #[inline]
     pub fn mul_add_assign_slice(&self, acc: &mut [u64], a: &[u64], b: &[u64]) {
         debug_assert!(acc.len() == a.len() && a.len() == b.len());
-        for ((z, &x), &y) in acc.iter_mut().zip(a).zip(b) {
+        let done = crate::dot::pointwise::mul_add_assign(self, acc, a, b);
+        for ((z, &x), &y) in acc[done..].iter_mut().zip(&a[done..]).zip(&b[done..]) {
             // z + x*y <= (p-1) + (p-1)^2 < 2^(2k): the one-word Barrett constant applies.
             *z = self.reduce_product(x as u128 * y as u128 + *z as u128);
         }
@@ -308,8 +313,9 @@ impl Modulus {
     /// `a[i] = a[i] * w mod p` for a scalar `w < p` (Shoup), inputs and outputs in `[0, p)`.
     #[inline]
     pub fn mul_scalar_assign_slice(&self, a: &mut [u64], w: u64) {
+        let done = crate::dot::pointwise::mul_scalar_assign(self, a, w);
         let ws = self.shoup(w);
-        for x in a.iter_mut() {
+        for x in a[done..].iter_mut() {
             *x = self.mul_shoup(*x, w, ws);
         }
     }
@@ -318,9 +324,10 @@ impl Modulus {
     #[inline]
     pub fn mul_scalar_add_assign_slice(&self, acc: &mut [u64], a: &[u64], w: u64) {
         debug_assert_eq!(acc.len(), a.len());
+        let done = crate::dot::pointwise::mul_scalar_add_assign(self, acc, a, w);
         let ws = self.shoup(w);
         let p = self.p;
-        for (z, &x) in acc.iter_mut().zip(a) {
+        for (z, &x) in acc[done..].iter_mut().zip(&a[done..]) {
             let s = *z + self.mul_shoup(x, w, ws);
             *z = s.min(s.wrapping_sub(p));
         }

@@ -129,6 +129,33 @@ impl<R: Representation> Poly<R> {
         })
     }
 
+    /// Wraps limb-major residues that the caller guarantees to be reduced (`data[i*N..]` below
+    /// `q_i`), e.g. the outputs of the [`crate::dot`] kernels or of an NTT: the length is
+    /// checked, the residues only with debug assertions (a full pass over the data is what
+    /// [`Poly::from_limbs`] costs on hot paths). Unreduced input is a logic error (wrong
+    /// results later), never undefined behaviour.
+    ///
+    /// # Errors
+    /// [`Error::WrongLength`].
+    pub fn from_reduced_limbs(ctx: &Arc<Context>, data: Vec<u64>) -> Result<Self> {
+        let n = ctx.n();
+        if data.len() != n * ctx.num_limbs() {
+            return Err(Error::WrongLength {
+                what: "Poly::from_reduced_limbs data",
+                expected: n * ctx.num_limbs(),
+                got: data.len(),
+            });
+        }
+        debug_assert!(
+            ctx.moduli()
+                .iter()
+                .enumerate()
+                .all(|(i, m)| data[i * n..(i + 1) * n].iter().all(|&v| v < m.value())),
+            "Poly::from_reduced_limbs: unreduced residue"
+        );
+        Ok(Self::from_raw(ctx, data))
+    }
+
     pub(crate) fn from_raw(ctx: &Arc<Context>, data: Vec<u64>) -> Self {
         debug_assert_eq!(data.len(), ctx.n() * ctx.num_limbs());
         Self {

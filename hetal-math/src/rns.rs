@@ -12,6 +12,7 @@
 use num_bigint::{BigInt, BigUint, Sign};
 use num_traits::{One, ToPrimitive, Zero};
 
+use crate::dot::dot_const;
 use crate::error::{Error, Result};
 use crate::modulus::Modulus;
 
@@ -288,9 +289,11 @@ impl BasisConverter {
                 got: output.len(),
             });
         }
-        // y_i = [x_i * (Q/q_i)^{-1}]_{q_i}, computed once per coefficient block.
-        const BLOCK: usize = 256;
-        let mut y = vec![0u64; k * BLOCK];
+        // y_i = [x_i * (Q/q_i)^{-1}]_{q_i}, computed once per coefficient block (L2-sized), then
+        // one lazily reduced dot product per target prime (`crate::dot`, IFMA when available).
+        const BLOCK: usize = 2048;
+        let mut y = vec![0u64; k * BLOCK.min(n)];
+        let row_bits: Vec<u32> = self.from.iter().map(|m| m.bits()).collect();
         let mut start = 0;
         while start < n {
             let len = BLOCK.min(n - start);
@@ -298,49 +301,23 @@ impl BasisConverter {
                 let m = &self.from[i];
                 let (w, ws) = (self.q_hat_inv[i], self.q_hat_inv_shoup[i]);
                 let src = &input[i * n + start..i * n + start + len];
-                for (dst, &x) in y[i * BLOCK..i * BLOCK + len].iter_mut().zip(src) {
+                for (dst, &x) in y[i * len..(i + 1) * len].iter_mut().zip(src) {
                     *dst = m.mul_shoup(x, w, ws);
                 }
             }
-            self.accumulate(&y, BLOCK, len, output, n, start);
+            let rows: Vec<&[u64]> = y[..k * len].chunks(len).collect();
+            for (j, pj) in self.to.iter().enumerate() {
+                let out = &mut output[j * n + start..j * n + start + len];
+                dot_const(
+                    pj,
+                    &rows,
+                    &row_bits,
+                    &self.q_hat_mod_p[j * k..(j + 1) * k],
+                    out,
+                );
+            }
             start += len;
         }
         Ok(())
-    }
-
-    /// `output[j*n + start + c] = sum_i y[i*stride + c] * [Q/q_i]_{p_j} mod p_j` for `c < len`.
-    #[inline]
-    fn accumulate(
-        &self,
-        y: &[u64],
-        stride: usize,
-        len: usize,
-        output: &mut [u64],
-        n: usize,
-        start: usize,
-    ) {
-        let k = self.from.len();
-        let mut acc = [0u128; 256];
-        debug_assert!(len <= acc.len());
-        for (j, pj) in self.to.iter().enumerate() {
-            let row = &self.q_hat_mod_p[j * k..(j + 1) * k];
-            acc[..len].iter_mut().for_each(|a| *a = 0);
-            for (i, &c) in row.iter().enumerate() {
-                // Each term is below 2^122; fold every 63 terms so the u128 sum cannot overflow.
-                if i > 0 && i % 63 == 0 {
-                    for a in acc[..len].iter_mut() {
-                        *a = pj.reduce_u128(*a) as u128;
-                    }
-                }
-                let yi = &y[i * stride..i * stride + len];
-                for (a, &v) in acc[..len].iter_mut().zip(yi) {
-                    *a += v as u128 * c as u128;
-                }
-            }
-            let out = &mut output[j * n + start..j * n + start + len];
-            for (o, &a) in out.iter_mut().zip(&acc[..len]) {
-                *o = pj.reduce_u128(a);
-            }
-        }
     }
 }
