@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """OpenFHE (PyPI wheel `openfhe`) CKKS bootstrapping, timed the way `hetal-ckks`'s
 `bootstrap_bench` example times ours, for a side-by-side comparison in one run: N = 2^16, full
-slots (2^15), 128-bit classic security, uniform ternary secret (OpenFHE's default), level budget
-{3, 3} for CoeffsToSlots / SlotsToCoeffs, FLEXIBLEAUTO scaling, a 60-bit first prime and 59-bit
-scaling primes (OpenFHE's bootstrapping example). Prints one JSON object: key generation and
-bootstrapping CPU seconds (single thread, median of --reps bootstraps), precision in bits (average
-and minimum over all slots of -log2 |error|, inputs uniform in [-1, 1]), the levels left after
-bootstrapping, and the peak resident memory.
+slots (2^15), 128-bit classic security, uniform ternary secret (OpenFHE's default; or its
+sparse-secret encapsulation), level budget {3, 3} for CoeffsToSlots / SlotsToCoeffs, FLEXIBLEAUTO
+scaling, a 60-bit first prime and 55-bit scaling primes, 5 key-switching digits (OpenFHE's
+example uses 59-bit primes and 3 digits, which push log QP over the 128-bit bound at N = 2^16
+with 4 levels left). Prints one JSON object: key generation and bootstrapping CPU seconds
+(single thread, median of --reps bootstraps), precision in bits (average and minimum over all
+slots of -log2 |error|, inputs uniform in [-1, 1]), the levels left after bootstrapping (as
+OpenFHE counts them), and the peak resident memory.
 
     PY=$(bash /work/shared/tools/openfhe-venv.sh target/openfhe-venv)
     $PY tools/openfhe_bootstrap.py [--reps 3] [--iterations 2] [--levels-after 4] [--log-n 16]
@@ -30,6 +32,10 @@ ap.add_argument("--reps", type=int, default=3)
 ap.add_argument("--iterations", type=int, default=1, choices=(1, 2))
 ap.add_argument("--levels-after", type=int, default=4)
 ap.add_argument("--log-n", type=int, default=16)
+ap.add_argument("--dnum", type=int, default=5,
+                help="key-switching digits; OpenFHE's default (3) makes P too large for N = 2^16")
+ap.add_argument("--scale-bits", type=int, default=55,
+                help="59 (OpenFHE's example) does not fit the 128-bit bound at N = 2^16 with 4 levels left")
 ap.add_argument("--secret", default="uniform_ternary",
                 choices=("uniform_ternary", "sparse_encapsulated"))
 args = ap.parse_args()
@@ -45,9 +51,10 @@ p.SetSecretKeyDist(secret)
 p.SetSecurityLevel(o.HEStd_128_classic if args.log_n >= 16 else o.HEStd_NotSet)
 p.SetRingDim(n_ring)
 p.SetScalingTechnique(o.FLEXIBLEAUTO)
-p.SetScalingModSize(59)
+p.SetScalingModSize(args.scale_bits)
 p.SetFirstModSize(60)
 p.SetKeySwitchTechnique(o.HYBRID)
+p.SetNumLargeDigits(args.dnum)
 p.SetBatchSize(slots)
 # Iterated bootstrapping needs one more level (OpenFHE's documented recipe).
 extra = 1 if args.iterations == 2 else 0
@@ -89,7 +96,7 @@ bits = -np.log2(err)
 print(json.dumps({
     "lib": "openfhe", "version": o.__version__, "log_n": args.log_n, "slots": slots,
     "secret": args.secret, "level_budget": budget, "iterations": args.iterations,
-    "threads": 1, "keygen_s": round(keygen_s, 3), "boot_s": round(float(np.median(times)), 3),
+    "dnum": args.dnum, "scale_bits": args.scale_bits, "threads": 1, "keygen_s": round(keygen_s, 3), "boot_s": round(float(np.median(times)), 3),
     "precision_bits_avg": round(float(bits.mean()), 2),
     "precision_bits_min": round(float(bits.min()), 2),
     "levels_left": depth - out.GetLevel(), "ring_dim": cc.GetRingDimension(),
