@@ -251,7 +251,7 @@ impl CkksClient {
     }
 }
 
-fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
+pub(crate) fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
     if ct.level() != pt.level() {
         return Err(Error::LevelMismatch {
             op,
@@ -262,9 +262,90 @@ fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
     Ok(())
 }
 
+/// The [`SlotBackend`] methods that are a direct call of the evaluator (with the plaintext
+/// level check), shared by [`CkksBackend`] and bootstrapping's explicit-scale view
+/// ([`crate::bootstrap::view::BootView`]); both have an `eval` field holding an [`Evaluator`].
+macro_rules! evaluator_slot_ops {
+    () => {
+        fn level(&self, ct: &Ciphertext) -> usize {
+            ct.level()
+        }
+
+        fn scale(&self, ct: &Ciphertext) -> f64 {
+            ct.scale()
+        }
+
+        fn degree(&self, ct: &Ciphertext) -> usize {
+            ct.degree()
+        }
+
+        fn plaintext_level(&self, pt: &Plaintext) -> usize {
+            pt.level()
+        }
+
+        fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.add(a, b)
+        }
+
+        fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.sub(a, b)
+        }
+
+        fn neg(&self, a: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.negate(a)
+        }
+
+        fn add_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+            $crate::ckks_backend::same_level("add_plain", a, p)?;
+            self.eval.add_plain(a, p)
+        }
+
+        fn sub_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+            $crate::ckks_backend::same_level("sub_plain", a, p)?;
+            self.eval.sub_plain(a, p)
+        }
+
+        fn add_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
+            self.eval.add_const(a, c)
+        }
+
+        fn mul_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
+            $crate::ckks_backend::same_level("mul_plain", a, p)?;
+            self.eval.mul_plain(a, p)
+        }
+
+        fn mul_int(&self, a: &Ciphertext, k: i64) -> Result<Ciphertext> {
+            self.eval.mul_int(a, k)
+        }
+
+        fn mul_i(&self, a: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.mul_i(a)
+        }
+
+        fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.tensor(a, b)
+        }
+
+        fn relinearize(&self, a: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.relinearize(a)
+        }
+
+        fn rescale(&self, a: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.rescale(a)
+        }
+
+        fn conjugate(&self, a: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.conjugate(a)
+        }
+    };
+}
+pub(crate) use evaluator_slot_ops;
+
 impl SlotBackend for CkksBackend {
     type Ct = Ciphertext;
     type Pt = Plaintext;
+
+    evaluator_slot_ops!();
 
     fn slots(&self) -> usize {
         self.params().slots()
@@ -280,79 +361,12 @@ impl SlotBackend for CkksBackend {
         self.params().scale_at(level)
     }
 
-    fn level(&self, ct: &Ciphertext) -> usize {
-        ct.level()
-    }
-
-    fn scale(&self, ct: &Ciphertext) -> f64 {
-        ct.scale()
-    }
-
-    fn degree(&self, ct: &Ciphertext) -> usize {
-        ct.degree()
-    }
-
-    fn plaintext_level(&self, pt: &Plaintext) -> usize {
-        pt.level()
-    }
-
     fn encode_at_scale(&self, values: &[Complex64], level: usize, scale: f64) -> Result<Plaintext> {
         self.params().encode(values, level, scale)
     }
 
-    fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.add(a, b)
-    }
-
-    fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.sub(a, b)
-    }
-
-    fn neg(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.negate(a)
-    }
-
-    fn add_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
-        same_level("add_plain", a, p)?;
-        self.eval.add_plain(a, p)
-    }
-
-    fn sub_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
-        same_level("sub_plain", a, p)?;
-        self.eval.sub_plain(a, p)
-    }
-
-    fn add_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
-        self.eval.add_const(a, c)
-    }
-
-    fn mul_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
-        same_level("mul_plain", a, p)?;
-        self.eval.mul_plain(a, p)
-    }
-
     fn mul_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
         self.eval.mul_const(a, c)
-    }
-
-    fn mul_int(&self, a: &Ciphertext, k: i64) -> Result<Ciphertext> {
-        self.eval.mul_int(a, k)
-    }
-
-    fn mul_i(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.mul_i(a)
-    }
-
-    fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.tensor(a, b)
-    }
-
-    fn relinearize(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.relinearize(a)
-    }
-
-    fn rescale(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.rescale(a)
     }
 
     fn drop_to_level(&self, a: &Ciphertext, level: usize) -> Result<Ciphertext> {
@@ -383,10 +397,6 @@ impl SlotBackend for CkksBackend {
 
     fn rotate(&self, a: &Ciphertext, steps: i32) -> Result<Ciphertext> {
         self.eval.rotate(a, steps as i64)
-    }
-
-    fn conjugate(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.conjugate(a)
     }
 
     fn rotate_hoisted(&self, a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>> {

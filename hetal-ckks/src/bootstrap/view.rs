@@ -98,20 +98,11 @@ impl BootView {
     }
 }
 
-fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
-    if ct.level() != pt.level() {
-        return Err(Error::LevelMismatch {
-            op,
-            left: ct.level(),
-            right: pt.level(),
-        });
-    }
-    Ok(())
-}
-
 impl SlotBackend for BootView {
     type Ct = Ciphertext;
     type Pt = Plaintext;
+
+    crate::ckks_backend::evaluator_slot_ops!();
 
     fn slots(&self) -> usize {
         self.encoder.slots()
@@ -123,22 +114,6 @@ impl SlotBackend for BootView {
 
     fn scale_at(&self, level: usize) -> f64 {
         self.ct_scale[level]
-    }
-
-    fn level(&self, ct: &Ciphertext) -> usize {
-        ct.level()
-    }
-
-    fn scale(&self, ct: &Ciphertext) -> f64 {
-        ct.scale()
-    }
-
-    fn degree(&self, ct: &Ciphertext) -> usize {
-        ct.degree()
-    }
-
-    fn plaintext_level(&self, pt: &Plaintext) -> usize {
-        pt.level()
     }
 
     fn encode(&self, values: &[Complex64], level: usize) -> Result<Plaintext> {
@@ -154,60 +129,9 @@ impl SlotBackend for BootView {
         Ok(Plaintext { poly, level, scale })
     }
 
-    fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.add(a, b)
-    }
-
-    fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.sub(a, b)
-    }
-
-    fn neg(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.negate(a)
-    }
-
-    fn add_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
-        same_level("add_plain", a, p)?;
-        self.eval.add_plain(a, p)
-    }
-
-    fn sub_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
-        same_level("sub_plain", a, p)?;
-        self.eval.sub_plain(a, p)
-    }
-
-    fn add_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
-        self.eval.add_const(a, c)
-    }
-
-    fn mul_plain(&self, a: &Ciphertext, p: &Plaintext) -> Result<Ciphertext> {
-        same_level("mul_plain", a, p)?;
-        self.eval.mul_plain(a, p)
-    }
-
     fn mul_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
         self.check_level("mul_const", a.level())?;
         self.eval.mul_const_at_scale(a, c, self.pt_scale[a.level()])
-    }
-
-    fn mul_int(&self, a: &Ciphertext, k: i64) -> Result<Ciphertext> {
-        self.eval.mul_int(a, k)
-    }
-
-    fn mul_i(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.mul_i(a)
-    }
-
-    fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.tensor(a, b)
-    }
-
-    fn relinearize(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.relinearize(a)
-    }
-
-    fn rescale(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.rescale(a)
     }
 
     /// Drop to `t + 1`, multiply by 1 encoded at `ct_scale[t]·q_{t+1}/scale`, rescale: the
@@ -248,10 +172,6 @@ impl SlotBackend for BootView {
 
     fn rotate(&self, a: &Ciphertext, steps: i32) -> Result<Ciphertext> {
         self.eval.automorphism(a, self.galois_element(steps))
-    }
-
-    fn conjugate(&self, a: &Ciphertext) -> Result<Ciphertext> {
-        self.eval.conjugate(a)
     }
 
     fn rotate_hoisted(&self, a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>> {
