@@ -36,7 +36,7 @@
 //!
 //! With [`BootstrapConfig::iterations`] `= 2`, [`Bootstrapper::bootstrap`] runs
 //! [`Bootstrapper::meta_bootstrap`] (Bae, Cheon, Cho, Kim, Kim, "META-BTS: Bootstrapping
-//! Precision Beyond the Limit", CCS 2022, Sec. 3): `ct' = Boot(ct)`, the error
+//! Precision Beyond the Limit", CCS 2022): `ct' = Boot(ct)`, the error
 //! `e = ct − ct'` (at level 0, where the first bootstrap reads its input anyway),
 //! `e' = Boot(2^k·e)`, result `ct' + e'/2^k` at level `r − 1`. The keys are those of a single
 //! bootstrap; the time is twice a single bootstrap's; one residual level is spent on `/2^k`.
@@ -539,7 +539,7 @@ impl Bootstrapper {
     }
 
     /// Meta-bootstrapping (Bae, Cheon, Cho, Kim, Kim, "META-BTS: Bootstrapping Precision Beyond
-    /// the Limit", CCS 2022, Alg. 1 with one refinement), whatever
+    /// the Limit", CCS 2022; the error is formed at level 0, see step 2), whatever
     /// [`BootstrapConfig::iterations`] says; `k =` [`BootstrapConfig::meta_log_gain`]:
     ///
     /// 1. `ct_0`: the input at level 0 with the canonical scale `Δ_0` (where a bootstrap reads
