@@ -2,12 +2,13 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys] [--meta]
 //! ```
 //!
 //! Presets: `n16_qp1552_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
 //! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
-//! in `[-1, 1] + i[-1, 1]`.
+//! in `[-1, 1] + i[-1, 1]`. `--meta`: meta-bootstrapping (`BootstrapConfig::iterations = 2`,
+//! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,6 +57,12 @@ fn main() {
         preset.config.s2c_keys_at_level = false;
     }
 
+    // `--meta`: bootstrap twice (Bae et al., CCS 2022), same keys.
+    if args.iter().any(|a| a == "--meta") {
+        preset.config.iterations = 2;
+    }
+    let (iterations, meta_log_gain) = (preset.config.iterations, preset.config.meta_log_gain);
+
     let params = Parameters::new(preset.params).expect("parameters");
     let t = Instant::now();
     let boot = Arc::new(Bootstrapper::new(&params, preset.config).expect("bootstrapper"));
@@ -102,7 +109,7 @@ fn main() {
     let boot_s = times[times.len() / 2];
     println!(
         "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \
-         \"s2c_keys_at_level\": {}, \
+         \"s2c_keys_at_level\": {}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
          \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",

@@ -31,6 +31,15 @@
 //! `T` trades EvalMod's output precision (a larger `T` keeps the rescaling noise small relative
 //! to the tiny `u·Δ_in/q_0`) against SlotsToCoeffs' plaintext precision (`ρ < 1` shrinks its
 //! plaintext scales below `q_l`); the presets document the measured optimum.
+//!
+//! # Meta-bootstrapping
+//!
+//! With [`BootstrapConfig::iterations`] `= 2`, [`Bootstrapper::bootstrap`] runs
+//! [`Bootstrapper::meta_bootstrap`] (Bae, Cheon, Cho, Kim, Kim, "META-BTS: Bootstrapping
+//! Precision Beyond the Limit", CCS 2022): `ct' = Boot(ct)`, the error
+//! `e = ct − ct'` (at level 0, where the first bootstrap reads its input anyway),
+//! `e' = Boot(2^k·e)`, result `ct' + e'/2^k` at level `r − 1`. The keys are those of a single
+//! bootstrap; the time is twice a single bootstrap's; one residual level is spent on `/2^k`.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -73,7 +82,31 @@ pub struct BootstrapConfig {
     /// (fewer limbs and digits: about a third of a top-level key's memory at `N = 2^16`)
     /// instead of the top level.
     pub s2c_keys_at_level: bool,
+    /// `1`: one bootstrap. `2`: meta-bootstrapping (Bae et al., CCS 2022): bootstrap, then
+    /// bootstrap the amplified error and subtract it, for higher precision at twice the time and
+    /// one residual level more (see [`Bootstrapper::meta_bootstrap`]). Anything else is refused
+    /// by [`Bootstrapper::new`].
+    pub iterations: usize,
+    /// `k` of meta-bootstrapping: the error of the first bootstrap is multiplied by the exact
+    /// integer `2^k` before the second. The amplified error `2^k·e` must stay well inside the
+    /// bootstrap bound `1`: with a single-bootstrap precision of `p` bits (minimum over slots)
+    /// it is at most `2^(k-p)`. The presets use [`DEFAULT_META_LOG_GAIN`]. Must be in
+    /// `1..=`[`MAX_META_LOG_GAIN`] (checked by [`Bootstrapper::new`] whatever `iterations`).
+    pub meta_log_gain: u32,
 }
+
+/// The presets' [`BootstrapConfig::meta_log_gain`]: 12. The lowest single-bootstrap precision
+/// measured on any preset is 17.7 bits (minimum over slots, values at the bound, `N = 2^10`),
+/// so `|2^12·e| <= 2^-5.7`, 50 times inside the bound: the second bootstrap's input is small
+/// enough that its own (mostly additive, about `2^-18..2^-21`) error, divided by `2^12`, lands
+/// around `2^-30..2^-33`, at the level of the rescaling noise of the final product rather than
+/// above it. A larger gain buys little (the noise floor of the rescalings is reached) and
+/// risks leaving the bound on slots where the first bootstrap is unlucky.
+pub const DEFAULT_META_LOG_GAIN: u32 = 12;
+
+/// The largest accepted [`BootstrapConfig::meta_log_gain`]: beyond `2^30` the amplified error
+/// leaves the bound for any bootstrap of less than 30 bits of precision.
+pub const MAX_META_LOG_GAIN: u32 = 30;
 
 impl BootstrapConfig {
     /// The level budget of this configuration.
@@ -82,6 +115,7 @@ impl BootstrapConfig {
             c2s: self.c2s_levels,
             evalmod: EvalModLevels::from_config(&self.evalmod),
             s2c: self.s2c_levels,
+            meta: usize::from(self.iterations == 2),
         }
     }
 }
@@ -98,6 +132,7 @@ pub struct Bootstrapper {
     evalmod_view: BootView,
     s2c_view: BootView,
     report: LevelReport,
+    residual: usize,
     scale_up: i64,
     delta_in: f64,
     s2c_input_scale: f64,
@@ -130,19 +165,32 @@ impl Bootstrapper {
         let levels = config.levels();
         let r = params.residual_level();
         let top = params.max_level();
-        if r + levels.total() != top {
+        if !matches!(config.iterations, 1 | 2) {
+            return Err(bad(format!(
+                "{} iterations: 1 (bootstrap) or 2 (meta-bootstrapping)",
+                config.iterations
+            )));
+        }
+        if !(1..=MAX_META_LOG_GAIN).contains(&config.meta_log_gain) {
+            return Err(bad(format!(
+                "meta-bootstrapping gain 2^{} outside 2^1..=2^{MAX_META_LOG_GAIN}",
+                config.meta_log_gain
+            )));
+        }
+        if r + levels.circuit() != top {
             return Err(bad(format!(
                 "the chain has {} levels above the residual level {r}, the configuration needs \
                  {} (CoeffsToSlots {}, EvalMod {}, SlotsToCoeffs {})",
                 top - r,
-                levels.total(),
+                levels.circuit(),
                 levels.c2s,
                 levels.evalmod.total(),
                 levels.s2c
             )));
         }
+        // Meta-bootstrapping at r = 0 has no level for its final product: LevelExhausted.
         let report = levels.report(top)?;
-        debug_assert_eq!(report.levels_after, r);
+        debug_assert_eq!(report.levels_after + levels.meta, r);
         if !(config.evalmod_log_scale.is_finite()
             && (20.0..=120.0).contains(&config.evalmod_log_scale))
         {
@@ -237,6 +285,7 @@ impl Bootstrapper {
             evalmod_view,
             s2c_view,
             report,
+            residual: r,
             scale_up: scale_up as i64,
             delta_in,
             s2c_input_scale,
@@ -258,7 +307,8 @@ impl Bootstrapper {
         self.report
     }
 
-    /// The level of a bootstrapped ciphertext (the residual top).
+    /// The level of a ciphertext bootstrapped by [`Bootstrapper::bootstrap`]: the residual top,
+    /// or one below it with meta-bootstrapping ([`BootstrapConfig::iterations`] `= 2`).
     pub fn output_level(&self) -> usize {
         self.report.levels_after
     }
@@ -335,7 +385,7 @@ impl Bootstrapper {
                 max: 1,
             });
         }
-        let r = self.output_level();
+        let r = self.residual;
         if ct.level() > r {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -465,7 +515,8 @@ impl Bootstrapper {
     }
 
     /// Bootstraps a degree-1 canonical ciphertext at any level up to the residual top: the
-    /// result is at [`Bootstrapper::output_level`] with the canonical scale. `eval` must hold
+    /// result is at [`Bootstrapper::output_level`] with the canonical scale; once, or twice
+    /// with [`BootstrapConfig::iterations`] `= 2` ([`Bootstrapper::meta_bootstrap`]). `eval` must hold
     /// the relinearization key and the Galois keys of [`Bootstrapper::galois_elements`], and
     /// `encapsulation` the encapsulation keys if the configuration uses them (see
     /// [`BootstrappingKeys`] and [`BootstrapContext`], which pairs them).
@@ -475,6 +526,93 @@ impl Bootstrapper {
     /// input above the residual top; [`Error::ScaleMismatch`] for a non-canonical scale;
     /// [`Error::MissingKey`] without the bootstrapping keys.
     pub fn bootstrap(
+        &self,
+        eval: &Evaluator,
+        encapsulation: Option<&EncapsulationKeys>,
+        ct: &Ciphertext,
+    ) -> Result<Ciphertext> {
+        if self.config.iterations == 2 {
+            self.meta_bootstrap(eval, encapsulation, ct)
+        } else {
+            self.bootstrap_once(eval, encapsulation, ct)
+        }
+    }
+
+    /// Meta-bootstrapping (Bae, Cheon, Cho, Kim, Kim, "META-BTS: Bootstrapping Precision Beyond
+    /// the Limit", CCS 2022; the error is formed at level 0, see step 2), whatever
+    /// [`BootstrapConfig::iterations`] says; `k =` [`BootstrapConfig::meta_log_gain`]:
+    ///
+    /// 1. `ct_0`: the input at level 0 with the canonical scale `Δ_0` (where a bootstrap reads
+    ///    its input anyway, so the first bootstrap of `ct_0` is the bootstrap of `ct`);
+    ///    `ct' = Boot(ct_0)` at the residual top `r`.
+    /// 2. `e = ct_0 − ct'_0`, `ct'_0` = `ct'` moved to level 0 with the canonical scale: both
+    ///    are canonical at level 0, so the subtraction is exact and `e` is the first
+    ///    bootstrap's error (plus the rescaling noise of the move, `~2^-33` at `Δ_0 = 2^40`).
+    /// 3. `2^k·e` by the exact integer product ([`Evaluator::mul_int`], no level, no noise):
+    ///    the message is multiplied, the scale stays `Δ_0`, so `2^k·e` is a canonical level-0
+    ///    ciphertext for the second bootstrap. `e' = Boot(2^k·e)` at level `r`, scale `Δ_r`.
+    /// 4. `/2^k` costs a level: `e'` times the constant `2^-k` encoded at
+    ///    `Δ_{r-1}·q_r/Δ_r` and rescaled lands on `Δ_{r-1}`. A scale re-declaration
+    ///    (`e'` read at `2^k·Δ_r`) would be free but is not canonical, and adding it to `ct'`
+    ///    needs equal scales; bringing the sum back to a canonical scale needs the same product
+    ///    and rescale, but then the constant's rounding (`~2^-(40-k)` relative) would hit the
+    ///    whole message instead of only the small correction (`~2^-28` relative to `e'/2^k`,
+    ///    negligible). `ct'` is moved to `r − 1` canonically.
+    /// 5. Result `ct'_{r-1} + e'/2^k` at level `r − 1` with the canonical scale `Δ_{r-1}`.
+    ///
+    /// The keys are those of a single bootstrap.
+    ///
+    /// # Errors
+    /// As [`Bootstrapper::bootstrap`]; [`Error::LevelExhausted`] if the residual top is 0 (no
+    /// level for step 4).
+    pub fn meta_bootstrap(
+        &self,
+        eval: &Evaluator,
+        encapsulation: Option<&EncapsulationKeys>,
+        ct: &Ciphertext,
+    ) -> Result<Ciphertext> {
+        let r = self.residual;
+        if r == 0 {
+            return Err(Error::LevelExhausted {
+                op: "meta_bootstrap",
+                level: 0,
+                needed: 1,
+            });
+        }
+        // scale_down validates degree, level and scale before any work.
+        self.scale_down(eval, ct)?;
+        let ct0 = if ct.level() == 0 {
+            ct.clone()
+        } else {
+            eval.drop_to_level_canonical(ct, 0)?
+        };
+        let first = self.bootstrap_once(eval, encapsulation, &ct0)?;
+        let first0 = eval.drop_to_level_canonical(&first, 0)?;
+        let err = eval.sub(&ct0, &first0)?;
+        let gain = 1i64 << self.config.meta_log_gain;
+        let amplified = eval.mul_int(&err, gain)?;
+        let correction = self.bootstrap_once(eval, encapsulation, &amplified)?;
+        let q = self.params.q_primes()[r] as f64;
+        let target = self.params.scale_at(r - 1);
+        let pt_scale = target * q / correction.scale();
+        let scaled = eval.mul_const_at_scale(
+            &correction,
+            num_complex::Complex64::new(1.0 / gain as f64, 0.0),
+            pt_scale,
+        )?;
+        let mut correction = eval.rescale(&scaled)?;
+        debug_assert!(((correction.scale() - target) / target).abs() < 1e-9);
+        correction.set_scale(target);
+        let first = eval.drop_to_level_canonical(&first, r - 1)?;
+        eval.add(&first, &correction)
+    }
+
+    /// One bootstrap (see [`Bootstrapper::bootstrap`]): the result is at the residual top with
+    /// its canonical scale, whatever [`BootstrapConfig::iterations`] says.
+    ///
+    /// # Errors
+    /// As [`Bootstrapper::bootstrap`].
+    pub fn bootstrap_once(
         &self,
         eval: &Evaluator,
         encapsulation: Option<&EncapsulationKeys>,
@@ -878,5 +1016,25 @@ impl BootstrapContext {
     pub fn bootstrap(&self, ct: &Ciphertext) -> Result<Ciphertext> {
         self.bootstrapper
             .bootstrap(&self.eval, self.encapsulation.as_ref(), ct)
+    }
+
+    /// Meta-bootstraps (see [`Bootstrapper::meta_bootstrap`]): the result is one level below
+    /// the residual top, whatever the configuration's [`BootstrapConfig::iterations`].
+    ///
+    /// # Errors
+    /// As [`Bootstrapper::meta_bootstrap`].
+    pub fn meta_bootstrap(&self, ct: &Ciphertext) -> Result<Ciphertext> {
+        self.bootstrapper
+            .meta_bootstrap(&self.eval, self.encapsulation.as_ref(), ct)
+    }
+
+    /// One bootstrap (see [`Bootstrapper::bootstrap_once`]), whatever the configuration's
+    /// [`BootstrapConfig::iterations`].
+    ///
+    /// # Errors
+    /// As [`Bootstrapper::bootstrap`].
+    pub fn bootstrap_once(&self, ct: &Ciphertext) -> Result<Ciphertext> {
+        self.bootstrapper
+            .bootstrap_once(&self.eval, self.encapsulation.as_ref(), ct)
     }
 }

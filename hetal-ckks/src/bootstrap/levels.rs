@@ -6,7 +6,10 @@
 //! consume no level; every merged DFT level consumes one; EvalMod consumes the depth of its
 //! polynomials. The polynomial depths assume a depth-optimal evaluation (baby-step giant-step in
 //! the Chebyshev basis with `ceil(log2(d + 1))` levels for degree `d`, the scalings folded into
-//! the coefficients), which is what the polynomial evaluator must deliver.
+//! the coefficients), which is what the polynomial evaluator must deliver. Meta-bootstrapping
+//! (Bae, Cheon, Cho, Kim, Kim, CCS 2022) adds one level after SlotsToCoeffs
+//! ([`BootstrapLevels::meta`]): the product by `2^-k` that brings the second bootstrap's
+//! correction back to the error's size.
 //!
 //! ```
 //! use hetal_ckks::bootstrap::evalmod::EvalModConfig;
@@ -17,6 +20,7 @@
 //!     c2s: 4,
 //!     evalmod: EvalModLevels::from_config(&EvalModConfig::n16qp1546h192h32()),
 //!     s2c: 3,
+//!     meta: 0,
 //! };
 //! let report = b.report(24).unwrap();
 //! assert_eq!(report.consumed, 15);
@@ -82,6 +86,11 @@ pub struct BootstrapLevels {
     pub evalmod: EvalModLevels,
     /// SlotsToCoeffs levels.
     pub s2c: usize,
+    /// Levels consumed after SlotsToCoeffs: 1 for meta-bootstrapping (the constant product by
+    /// `2^-k` of the correction, see [`super::bootstrapper::Bootstrapper::meta_bootstrap`]), 0
+    /// for a single bootstrap. These levels come out of the residual chain, not out of the
+    /// bootstrapping primes.
+    pub meta: usize,
 }
 
 /// Where each step starts and what is left, for a chain whose top level is `max_level`.
@@ -100,8 +109,14 @@ pub struct LevelReport {
 }
 
 impl BootstrapLevels {
-    /// Total levels consumed.
+    /// Total levels consumed (including [`BootstrapLevels::meta`]).
     pub fn total(&self) -> usize {
+        self.circuit() + self.meta
+    }
+
+    /// Levels of the bootstrapping circuit proper (CoeffsToSlots, EvalMod, SlotsToCoeffs): the
+    /// primes the chain holds above its residual top.
+    pub fn circuit(&self) -> usize {
         self.c2s + self.evalmod.total() + self.s2c
     }
 
@@ -132,7 +147,7 @@ impl BootstrapLevels {
             c2s_start: max_level,
             evalmod_start,
             s2c_start,
-            levels_after: s2c_start - self.s2c,
+            levels_after: s2c_start - self.s2c - self.meta,
         })
     }
 }
@@ -169,6 +184,7 @@ mod tests {
             c2s: 4,
             evalmod,
             s2c: 3,
+            meta: 0,
         };
         assert_eq!(b.total(), 15);
         let r = b.report(24).unwrap();
@@ -182,6 +198,11 @@ mod tests {
                 levels_after: 9
             }
         );
+        // Meta-bootstrapping: one residual level more.
+        let meta = BootstrapLevels { meta: 1, ..b };
+        assert_eq!(meta.circuit(), 15);
+        let r = meta.report(24).unwrap();
+        assert_eq!((r.consumed, r.s2c_start, r.levels_after), (16, 12, 8));
     }
 
     #[test]
@@ -190,6 +211,7 @@ mod tests {
             c2s: 3,
             evalmod: EvalModLevels::new(30, 3, 7),
             s2c: 2,
+            meta: 0,
         };
         assert_eq!(b.evalmod.total(), 11);
         assert_eq!(b.total(), 16);
@@ -197,6 +219,11 @@ mod tests {
         assert!(matches!(
             b.report(15),
             Err(Error::LevelExhausted { needed: 16, .. })
+        ));
+        // Meta-bootstrapping needs a residual level to spend.
+        assert!(matches!(
+            BootstrapLevels { meta: 1, ..b }.report(16),
+            Err(Error::LevelExhausted { needed: 17, .. })
         ));
         let no_dft = BootstrapLevels { c2s: 0, ..b };
         assert!(no_dft.report(30).is_err());

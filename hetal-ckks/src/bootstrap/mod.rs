@@ -19,8 +19,9 @@
 //!
 //! The chain layout and the scale management are documented in [`bootstrapper`] and in
 //! `docs/architecture.md`. Sparse-secret encapsulation ([`encapsulation`]) is part of every
-//! preset; SlotsToCoeffs' Galois keys are generated at its level. Not done: meta-bootstrapping,
-//! a discrete cosine fit.
+//! preset; SlotsToCoeffs' Galois keys are generated at its level. Meta-bootstrapping (Bae et
+//! al., CCS 2022) is [`Bootstrapper::meta_bootstrap`], or [`BootstrapConfig::iterations`] `= 2`.
+//! Not done: a discrete cosine fit.
 
 pub mod bootstrapper;
 pub mod dft;
@@ -31,7 +32,10 @@ pub mod modraise;
 pub mod presets;
 pub mod view;
 
-pub use bootstrapper::{BootstrapConfig, BootstrapContext, Bootstrapper, BootstrappingKeys};
+pub use bootstrapper::{
+    BootstrapConfig, BootstrapContext, Bootstrapper, BootstrappingKeys, DEFAULT_META_LOG_GAIN,
+    MAX_META_LOG_GAIN,
+};
 pub use presets::BootstrapPreset;
 
 #[cfg(test)]

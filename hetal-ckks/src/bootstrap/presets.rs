@@ -47,6 +47,8 @@ impl Layout {
             bsgs: BsgsConfig::default(),
             ephemeral_weight: self.ephemeral_weight,
             s2c_keys_at_level: true,
+            iterations: 1,
+            meta_log_gain: super::bootstrapper::DEFAULT_META_LOG_GAIN,
         };
         let mut q = self.residual;
         q.extend(self.s2c);
