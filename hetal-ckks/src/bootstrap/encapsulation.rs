@@ -424,6 +424,29 @@ mod tests {
         }
     }
 
+    /// ModRaise of `sparse` (`ct` switched to the ephemeral secret), switched back to `s` at
+    /// the top: the worst `|x - q_0 I - m|` over the coefficients, against the `I` measured
+    /// under the ephemeral secret and the message `m` of `ct` (two key switches of noise).
+    fn mod_raise_deviation(
+        s: &Setup,
+        ct: &Ciphertext,
+        sparse: &Ciphertext,
+        i_sparse: &[i64],
+    ) -> f64 {
+        let raised = s
+            .keys
+            .to_dense(&s.eval, &mod_raise(&s.params, sparse))
+            .unwrap();
+        let got = decrypt_coeffs(&s.sk, &raised, 3);
+        let m = decrypt_coeffs(&s.sk, ct, 1);
+        let q0 = s.params.q_primes()[0] as f64;
+        got.iter()
+            .zip(i_sparse)
+            .zip(&m)
+            .map(|((g, &i), m)| (g - q0 * i as f64 - m).abs())
+            .fold(0.0, f64::max)
+    }
+
     /// Centered integer coefficients (as `f64`, exact below `2^53`) of a decryption.
     fn decrypt_coeffs(sk: &SecretKey, ct: &Ciphertext, limbs: usize) -> Vec<f64> {
         let pt = Decryptor::new(sk).decrypt(ct).unwrap();
@@ -541,20 +564,7 @@ mod tests {
         assert!((2..=12).contains(&i_32), "{i_32}");
 
         // ModRaise, back to s at the top level, decrypt: m + q_0 I with the I above.
-        let raised = s
-            .keys
-            .to_dense(&s.eval, &mod_raise(&s.params, &sparse))
-            .unwrap();
-        let limbs = 3;
-        let got = decrypt_coeffs(&s.sk, &raised, limbs);
-        let m = decrypt_coeffs(&s.sk, &ct, 1);
-        let q0 = s.params.q_primes()[0] as f64;
-        let worst = got
-            .iter()
-            .zip(&i_sparse)
-            .zip(&m)
-            .map(|((g, &i), m)| (g - q0 * i as f64 - m).abs())
-            .fold(0.0, f64::max);
+        let worst = mod_raise_deviation(s, &ct, &sparse, &i_sparse);
         // Two key switches of noise against a message at Δ_0 ≈ 2^40.
         eprintln!("N=2^12 ModRaise + to_dense: worst |x - q0 I - m| = {worst}");
         assert!(worst < 2f64.powi(12), "worst deviation {worst}");
@@ -660,19 +670,7 @@ mod tests {
             2 * i_32 < i_192 && 2 * i_192 < i_dense,
             "{i_32} {i_192} {i_dense}"
         );
-        let raised = s
-            .keys
-            .to_dense(&s.eval, &mod_raise(&s.params, &sparse))
-            .unwrap();
-        let got = decrypt_coeffs(&s.sk, &raised, 3);
-        let m = decrypt_coeffs(&s.sk, &ct, 1);
-        let q0 = s.params.q_primes()[0] as f64;
-        let worst = got
-            .iter()
-            .zip(&i_sparse)
-            .zip(&m)
-            .map(|((g, &i), m)| (g - q0 * i as f64 - m).abs())
-            .fold(0.0, f64::max);
+        let worst = mod_raise_deviation(&s, &ct, &sparse, &i_sparse);
         eprintln!("N=2^16 ModRaise + to_dense: worst |x - q0 I - m| = {worst}");
         assert!(worst < 2f64.powi(14), "worst deviation {worst}");
     }
