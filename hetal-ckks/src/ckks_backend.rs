@@ -262,6 +262,40 @@ pub(crate) fn same_level(op: &'static str, ct: &Ciphertext, pt: &Plaintext) -> R
     Ok(())
 }
 
+/// The seam's `drop_to_level` for a backend whose level-`l` ciphertexts have the scale
+/// `scale_at(l)` (the canonical chain for [`CkksBackend`], bootstrapping's own tables for its
+/// view): the input must sit at its level's scale, the output lands on the target level's.
+pub(crate) fn drop_to_level_with_scales(
+    eval: &Evaluator,
+    a: &Ciphertext,
+    level: usize,
+    scale_at: impl Fn(usize) -> f64,
+) -> Result<Ciphertext> {
+    const OP: &str = "drop_to_level";
+    if level > a.level() {
+        return Err(Error::InvalidArgument {
+            op: OP,
+            reason: format!(
+                "target level {level} is above the ciphertext's level {}",
+                a.level()
+            ),
+        });
+    }
+    let own = scale_at(a.level());
+    if !scales_match(a.scale(), own) {
+        return Err(Error::ScaleMismatch {
+            op: OP,
+            level: a.level(),
+            left: a.scale(),
+            right: own,
+        });
+    }
+    if level == a.level() {
+        return Ok(a.clone());
+    }
+    eval.drop_to_level_at_scale(a, level, scale_at(level))
+}
+
 /// The [`SlotBackend`] methods that are a direct call of the evaluator (with the plaintext
 /// level check), shared by [`CkksBackend`] and bootstrapping's explicit-scale view
 /// ([`crate::bootstrap::view::BootView`]); both have an `eval` field holding an [`Evaluator`].
@@ -370,29 +404,7 @@ impl SlotBackend for CkksBackend {
     }
 
     fn drop_to_level(&self, a: &Ciphertext, level: usize) -> Result<Ciphertext> {
-        const OP: &str = "drop_to_level";
-        if level > a.level() {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                reason: format!(
-                    "target level {level} is above the ciphertext's level {}",
-                    a.level()
-                ),
-            });
-        }
-        let canonical = self.params().scale_at(a.level());
-        if !scales_match(a.scale(), canonical) {
-            return Err(Error::ScaleMismatch {
-                op: OP,
-                level: a.level(),
-                left: a.scale(),
-                right: canonical,
-            });
-        }
-        if level == a.level() {
-            return Ok(a.clone());
-        }
-        self.eval.drop_to_level_canonical(a, level)
+        drop_to_level_with_scales(&self.eval, a, level, |l| self.params().scale_at(l))
     }
 
     fn rotate(&self, a: &Ciphertext, steps: i32) -> Result<Ciphertext> {

@@ -579,14 +579,28 @@ impl Evaluator {
     }
 
     /// Moves a ciphertext at the canonical scale `Δ_l` to level `t < l` with the canonical
-    /// scale `Δ_t`: drop to `t + 1`, multiply by the constant 1 encoded at
-    /// `Δ_t · q_{t+1} / scale`, rescale. The constant is rounded to an integer of about
-    /// `2^log_scale`, so the recorded scale `Δ_t` is exact up to a relative `2^-(log_scale+1)`.
+    /// scale `Δ_t` ([`Evaluator::drop_to_level_at_scale`] with `Δ_t`).
     ///
     /// # Errors
     /// [`Error::LevelTooHigh`] unless `t < ct.level()`.
     pub fn drop_to_level_canonical(&self, ct: &Ciphertext, t: usize) -> Result<Ciphertext> {
-        const OP: &str = "drop_to_level_canonical";
+        self.drop_to_level_at_scale(ct, t, self.params.scale_at(t))
+    }
+
+    /// Moves a ciphertext to level `t < l` with the scale `target`: drop to `t + 1`, multiply
+    /// by the constant 1 encoded at `target · q_{t+1} / scale`, rescale. The constant is rounded
+    /// to an integer of about the size of `target`, so the recorded scale is exact up to the
+    /// relative rounding of that integer.
+    ///
+    /// # Errors
+    /// [`Error::LevelTooHigh`] unless `t < ct.level()`.
+    pub fn drop_to_level_at_scale(
+        &self,
+        ct: &Ciphertext,
+        t: usize,
+        target: f64,
+    ) -> Result<Ciphertext> {
+        const OP: &str = "drop_to_level_at_scale";
         self.check_ct(OP, ct)?;
         if t >= ct.level {
             return Err(Error::LevelTooHigh {
@@ -597,10 +611,10 @@ impl Evaluator {
         }
         let dropped = self.drop_to_level(ct, t + 1)?;
         let q = self.params.q_primes()[t + 1] as f64;
-        let s = self.params.scale_at(t) * q / ct.scale;
-        let m = self.mul_const_at_scale(&dropped, Complex64::new(1.0, 0.0), s)?;
+        let m =
+            self.mul_const_at_scale(&dropped, Complex64::new(1.0, 0.0), target * q / ct.scale)?;
         let mut out = self.rescale(&m)?;
-        out.scale = self.params.scale_at(t);
+        out.scale = target;
         Ok(out)
     }
 

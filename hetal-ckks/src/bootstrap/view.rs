@@ -22,7 +22,7 @@
 
 use num_complex::Complex64;
 
-use crate::backend::{SlotBackend, scales_match};
+use crate::backend::SlotBackend;
 use crate::ciphertext::Ciphertext;
 use crate::encoding::{Encoder, galois_element};
 use crate::error::{Error, Result};
@@ -134,40 +134,9 @@ impl SlotBackend for BootView {
         self.eval.mul_const_at_scale(a, c, self.pt_scale[a.level()])
     }
 
-    /// Drop to `t + 1`, multiply by 1 encoded at `ct_scale[t]·q_{t+1}/scale`, rescale: the
-    /// result has exactly `ct_scale[t]` (one rounding of a large integer constant).
+    /// Lands exactly on `ct_scale[level]` ([`Evaluator::drop_to_level_at_scale`]).
     fn drop_to_level(&self, a: &Ciphertext, level: usize) -> Result<Ciphertext> {
-        const OP: &str = "drop_to_level";
-        if level > a.level() {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                reason: format!(
-                    "target level {level} is above the ciphertext's level {}",
-                    a.level()
-                ),
-            });
-        }
-        let own = self.ct_scale[a.level()];
-        if !scales_match(a.scale(), own) {
-            return Err(Error::ScaleMismatch {
-                op: OP,
-                level: a.level(),
-                left: a.scale(),
-                right: own,
-            });
-        }
-        if level == a.level() {
-            return Ok(a.clone());
-        }
-        let dropped = self.eval.drop_to_level(a, level + 1)?;
-        let q = self.eval.params().q_primes()[level + 1] as f64;
-        let s = self.ct_scale[level] * q / a.scale();
-        let m = self
-            .eval
-            .mul_const_at_scale(&dropped, Complex64::new(1.0, 0.0), s)?;
-        let mut out = self.eval.rescale(&m)?;
-        out.set_scale(self.ct_scale[level]);
-        Ok(out)
+        crate::ckks_backend::drop_to_level_with_scales(&self.eval, a, level, |l| self.ct_scale[l])
     }
 
     fn rotate(&self, a: &Ciphertext, steps: i32) -> Result<Ciphertext> {
