@@ -1,7 +1,9 @@
 //! DiagABT: `A Bᵀ` with two diagonals per ciphertext product (HETAL, section 3 of the
 //! reference).
 
-use crate::plan::{MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps};
+use crate::plan::{
+    MaskCache, PlanShape, log2, mask, normalize_steps, real_part, sum_all, sum_steps,
+};
 use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use rayon::prelude::*;
@@ -38,21 +40,15 @@ use rayon::prelude::*;
 /// # }
 /// ```
 pub struct DiagAbtPlan<B: SlotBackend> {
-    block: BlockShape,
-    a: usize,
-    b: usize,
-    c: usize,
+    shape: PlanShape,
     period: usize,
-    na: usize,
-    nb: usize,
     masks: MaskCache<B::Pt>,
 }
 
 impl<B: SlotBackend> std::fmt::Debug for DiagAbtPlan<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DiagAbtPlan")
-            .field("block", &self.block)
-            .field("shape", &(self.a, self.b, self.c))
+            .field("shape", &self.shape)
             .field("period", &self.period)
             .finish_non_exhaustive()
     }
@@ -62,14 +58,9 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
     /// A plan for `A (a x b) · Bᵀ (b x c)` on `block`; `Err` if `c' = class_period(c)` does not
     /// divide `s0` or exceeds `s1`, or a dimension is zero.
     pub fn new(block: BlockShape, a: usize, b: usize, c: usize) -> Result<Self> {
+        let shape = PlanShape::new("DiagAbtPlan::new", block, a, b, c)?;
         let period = class_period(c);
         let (s0, s1) = (block.rows(), block.cols());
-        if a == 0 || b == 0 || c == 0 {
-            return Err(Error::ShapeMismatch {
-                op: "DiagAbtPlan::new",
-                reason: format!("empty shape ({a}, {b}, {c})"),
-            });
-        }
         if s0 % period != 0 || period > s1 {
             return Err(Error::ShapeMismatch {
                 op: "DiagAbtPlan::new",
@@ -77,30 +68,25 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
             });
         }
         Ok(Self {
-            block,
-            a,
-            b,
-            c,
+            shape,
             period,
-            na: a.div_ceil(s0),
-            nb: b.div_ceil(s1),
             masks: MaskCache::default(),
         })
     }
 
     /// The layout `A` must be in: plain tiling.
     pub fn layout_a(&self) -> Layout {
-        Layout::plain(self.block)
+        Layout::plain(self.shape.block)
     }
 
     /// The layout `B` must be in: tiled vertically with period `c'`.
     pub fn layout_b(&self) -> Layout {
-        Layout::vertical(self.block, self.period)
+        Layout::vertical(self.shape.block, self.period)
     }
 
     /// The layout of the product: tiled horizontally with period `c'`.
     pub fn layout_out(&self) -> Layout {
-        Layout::horizontal(self.block, self.period)
+        Layout::horizontal(self.shape.block, self.period)
     }
 
     /// Levels taken from each operand: 3 and 3.
@@ -111,7 +97,7 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
     /// The rotation steps (normalized into `[0, n)`) whose keys the run needs; it also needs the
     /// conjugation key and the relinearization key.
     pub fn rotation_steps(&self) -> Vec<i32> {
-        let (s0, s1) = (self.block.rows(), self.block.cols());
+        let (s0, s1) = (self.shape.block.rows(), self.shape.block.cols());
         let s1i = s1 as i64;
         let pairs = (1..self.period / 2).map(|m| 2 * m as i64 * s1i);
         let steps = std::iter::once(s1i)
@@ -125,9 +111,9 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
     /// `h = c'/2`, `na = ceil(a/s0)`, `nb = ceil(b/s1)`: CMult `c'·na`, Mult `h·na·nb`,
     /// Rot `h·(nb + 2·na·log2 s1)`, one conjugation per output block.
     pub fn counts(&self) -> PlanCounts {
-        let (na, nb) = (self.na as u64, self.nb as u64);
+        let (na, nb) = (self.shape.na as u64, self.shape.nb as u64);
         let h = (self.period / 2) as u64;
-        let ls1 = log2(self.block.cols());
+        let ls1 = log2(self.shape.block.cols());
         let hoisted_groups = if h > 1 { nb } else { 0 };
         PlanCounts {
             cmult: 2 * h * na,
@@ -149,8 +135,20 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
     }
 
     fn check(&self, a: &EncryptedMatrix<B>, b: &EncryptedMatrix<B>) -> Result<()> {
-        check_operand("DiagABT", "A", a, self.layout_a(), (self.a, self.b))?;
-        check_operand("DiagABT", "B", b, self.layout_b(), (self.c, self.b))
+        check_operand(
+            "DiagABT",
+            "A",
+            a,
+            self.layout_a(),
+            (self.shape.a, self.shape.b),
+        )?;
+        check_operand(
+            "DiagABT",
+            "B",
+            b,
+            self.layout_b(),
+            (self.shape.c, self.shape.b),
+        )
     }
 }
 
@@ -168,8 +166,8 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
         let (la, lb) = (a.level(backend), b.level(backend));
         self.depth().output_level("DiagABT", la, lb)?;
         let l = la.min(lb);
-        let (s0, s1) = (self.block.rows(), self.block.cols());
-        let (na, nb, h, c) = (self.na, self.nb, self.period / 2, self.period);
+        let (s0, s1) = (self.shape.block.rows(), self.shape.block.cols());
+        let (na, nb, h, c) = (self.shape.na, self.shape.nb, self.period / 2, self.period);
 
         // Column-0 mask (with the 1/2 of the real part) at l - 1, complex masks at l - 2.
         let col0 = self.masks.get(backend, 0, l - 1, || {
@@ -238,7 +236,7 @@ impl<B: SlotBackend> DiagAbtPlan<B> {
                 real_part(backend, &acc)
             })
             .collect::<Result<_>>()?;
-        EncryptedMatrix::from_blocks(self.a, self.c, self.layout_out(), out)
+        EncryptedMatrix::from_blocks(self.shape.a, self.shape.c, self.layout_out(), out)
     }
 
     fn block_layout(&self) -> Layout {

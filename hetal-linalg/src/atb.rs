@@ -2,7 +2,9 @@
 //! section 4 of the reference).
 
 use crate::abt::check_operand;
-use crate::plan::{MaskCache, log2, mask, normalize_steps, real_part, sum_all, sum_steps};
+use crate::plan::{
+    MaskCache, PlanShape, log2, mask, normalize_steps, real_part, sum_all, sum_steps,
+};
 use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result, class_period};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use rayon::prelude::*;
@@ -74,13 +76,8 @@ impl AtbVariant {
 /// # }
 /// ```
 pub struct DiagAtbPlan<B: SlotBackend> {
-    block: BlockShape,
-    a: usize,
-    b: usize,
-    c: usize,
+    shape: PlanShape,
     period: usize,
-    na: usize,
-    nb: usize,
     variant: AtbVariant,
     masks: MaskCache<B::Pt>,
 }
@@ -88,8 +85,7 @@ pub struct DiagAtbPlan<B: SlotBackend> {
 impl<B: SlotBackend> std::fmt::Debug for DiagAtbPlan<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DiagAtbPlan")
-            .field("block", &self.block)
-            .field("shape", &(self.a, self.c, self.b))
+            .field("shape", &self.shape)
             .field("variant", &self.variant)
             .finish_non_exhaustive()
     }
@@ -106,14 +102,9 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
         c: usize,
         variant: AtbVariant,
     ) -> Result<Self> {
+        let shape = PlanShape::new("DiagAtbPlan::new", block, a, b, c)?;
         let period = class_period(c);
         let (s0, s1) = (block.rows(), block.cols());
-        if a == 0 || b == 0 || c == 0 {
-            return Err(Error::ShapeMismatch {
-                op: "DiagAtbPlan::new",
-                reason: format!("empty shape (a, c, b) = ({a}, {c}, {b})"),
-            });
-        }
         if s1 % period != 0 || period > s0 {
             return Err(Error::ShapeMismatch {
                 op: "DiagAtbPlan::new",
@@ -121,13 +112,8 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
             });
         }
         Ok(Self {
-            block,
-            a,
-            b,
-            c,
+            shape,
             period,
-            na: a.div_ceil(s0),
-            nb: b.div_ceil(s1),
             variant,
             masks: MaskCache::default(),
         })
@@ -140,17 +126,17 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
 
     /// The layout `A` must be in: tiled horizontally with period `c'`.
     pub fn layout_a(&self) -> Layout {
-        Layout::horizontal(self.block, self.period)
+        Layout::horizontal(self.shape.block, self.period)
     }
 
     /// The layout `B` must be in: plain tiling.
     pub fn layout_b(&self) -> Layout {
-        Layout::plain(self.block)
+        Layout::plain(self.shape.block)
     }
 
     /// The layout of the product: tiled vertically with period `c'`.
     pub fn layout_out(&self) -> Layout {
-        Layout::vertical(self.block, self.period)
+        Layout::vertical(self.shape.block, self.period)
     }
 
     /// Levels taken from each operand (see [`AtbVariant`]).
@@ -172,7 +158,10 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
     /// The rotation steps (normalized into `[0, n)`) whose keys the run needs; it also needs the
     /// conjugation key and the relinearization key.
     pub fn rotation_steps(&self) -> Vec<i32> {
-        let (s0, s1) = (self.block.rows() as i64, self.block.cols() as i64);
+        let (s0, s1) = (
+            self.shape.block.rows() as i64,
+            self.shape.block.cols() as i64,
+        );
         let h = (self.period / 2) as i64;
         let mut steps: Vec<i64> = vec![1, 1 - s1];
         match self.variant {
@@ -197,9 +186,9 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
     /// `PRotUp`: CMult `na + (h-1)·na·nb + h·nb`, Rot `2na + (h-1)(na + na·nb) + h·nb·log2 s0`
     /// (HETAL's formulas, which write `1` and `2` for `na` and `2na`: equal for `na = 1`).
     pub fn counts(&self) -> PlanCounts {
-        let (na, nb) = (self.na as u64, self.nb as u64);
+        let (na, nb) = (self.shape.na as u64, self.shape.nb as u64);
         let h = (self.period / 2) as u64;
-        let ls0 = log2(self.block.rows());
+        let ls0 = log2(self.shape.block.rows());
         let column_sums = h * nb * ls0;
         let relin = h * nb;
         let conj = nb;
@@ -250,14 +239,26 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
         a: &EncryptedMatrix<B>,
         b: &EncryptedMatrix<B>,
     ) -> Result<EncryptedMatrix<B>> {
-        check_operand("DiagATB", "A", a, self.layout_a(), (self.a, self.c))?;
-        check_operand("DiagATB", "B", b, self.layout_b(), (self.a, self.b))?;
+        check_operand(
+            "DiagATB",
+            "A",
+            a,
+            self.layout_a(),
+            (self.shape.a, self.shape.c),
+        )?;
+        check_operand(
+            "DiagATB",
+            "B",
+            b,
+            self.layout_b(),
+            (self.shape.a, self.shape.b),
+        )?;
         crate::matrix::check_slots("DiagATB", backend.slots(), self.layout_b())?;
         let (la, lb) = (a.level(backend), b.level(backend));
         self.depth().output_level("DiagATB", la, lb)?;
         let l = self.product_level(la, lb);
-        let (s0, s1) = (self.block.rows(), self.block.cols());
-        let (na, nb, h, c) = (self.na, self.nb, self.period / 2, self.period);
+        let (s0, s1) = (self.shape.block.rows(), self.shape.block.cols());
+        let (na, nb, h, c) = (self.shape.na, self.shape.nb, self.period / 2, self.period);
         let rotate_a = self.variant == AtbVariant::RotateA;
         // Level at which A' is formed (its in-row rotation by 1 costs a level).
         let a_prime_level = if rotate_a && h > 1 { l + 1 } else { l };
@@ -380,7 +381,7 @@ impl<B: SlotBackend> DiagAtbPlan<B> {
                 real_part(backend, &acc)
             })
             .collect::<Result<_>>()?;
-        EncryptedMatrix::from_blocks(self.c, self.b, self.layout_out(), out)
+        EncryptedMatrix::from_blocks(self.shape.c, self.shape.b, self.layout_out(), out)
     }
 }
 

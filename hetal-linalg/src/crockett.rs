@@ -3,7 +3,7 @@
 //! HETAL's comparison table: one class (row of `B`, column of `A`) at a time.
 
 use crate::abt::check_operand;
-use crate::plan::{MaskCache, log2, mask, normalize_steps, sum_all, sum_steps};
+use crate::plan::{MaskCache, PlanShape, log2, mask, normalize_steps, sum_all, sum_steps};
 use crate::{BlockShape, Depth, EncryptedMatrix, Error, Layout, PlanCounts, Result};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use rayon::prelude::*;
@@ -45,12 +45,7 @@ pub enum CrockettKind {
 /// ```
 pub struct CrockettPlan<B: SlotBackend> {
     kind: CrockettKind,
-    block: BlockShape,
-    a: usize,
-    b: usize,
-    c: usize,
-    na: usize,
-    nb: usize,
+    shape: PlanShape,
     masks: MaskCache<B::Pt>,
 }
 
@@ -58,8 +53,7 @@ impl<B: SlotBackend> std::fmt::Debug for CrockettPlan<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CrockettPlan")
             .field("kind", &self.kind)
-            .field("block", &self.block)
-            .field("shape", &(self.a, self.b, self.c))
+            .field("shape", &self.shape)
             .finish_non_exhaustive()
     }
 }
@@ -75,8 +69,9 @@ impl<B: SlotBackend> CrockettPlan<B> {
         b: usize,
         c: usize,
     ) -> Result<Self> {
+        let shape = PlanShape::new("CrockettPlan::new", block, a, b, c)?;
         let (s0, s1) = (block.rows(), block.cols());
-        if a == 0 || b == 0 || c == 0 || c > s0 || c > s1 {
+        if c > s0 || c > s1 {
             return Err(Error::ShapeMismatch {
                 op: "CrockettPlan::new",
                 reason: format!("shape ({a}, {b}, {c}) on {s0} x {s1} blocks (needs c <= s0, s1)"),
@@ -84,29 +79,24 @@ impl<B: SlotBackend> CrockettPlan<B> {
         }
         Ok(Self {
             kind,
-            block,
-            a,
-            b,
-            c,
-            na: a.div_ceil(s0),
-            nb: b.div_ceil(s1),
+            shape,
             masks: MaskCache::default(),
         })
     }
 
     /// The layout of `A` (plain).
     pub fn layout_a(&self) -> Layout {
-        Layout::plain(self.block)
+        Layout::plain(self.shape.block)
     }
 
     /// The layout of `B` (plain).
     pub fn layout_b(&self) -> Layout {
-        Layout::plain(self.block)
+        Layout::plain(self.shape.block)
     }
 
     /// The layout of the product (plain).
     pub fn layout_out(&self) -> Layout {
-        Layout::plain(self.block)
+        Layout::plain(self.shape.block)
     }
 
     /// Levels taken from each operand.
@@ -120,8 +110,8 @@ impl<B: SlotBackend> CrockettPlan<B> {
     /// The rotation steps (normalized into `[0, n)`) whose keys the run needs (and the
     /// relinearization key; no conjugation).
     pub fn rotation_steps(&self) -> Vec<i32> {
-        let (s0, s1) = (self.block.rows(), self.block.cols());
-        let c = self.c as i64;
+        let (s0, s1) = (self.shape.block.rows(), self.shape.block.cols());
+        let c = self.shape.c as i64;
         let steps: Vec<i64> = match self.kind {
             CrockettKind::Abt => sum_steps(-(s1 as i64), s0)
                 .chain(sum_steps(1, s1))
@@ -137,8 +127,12 @@ impl<B: SlotBackend> CrockettPlan<B> {
 
     /// The operation counts of one run (exactly what a `CountingBackend` records).
     pub fn counts(&self) -> PlanCounts {
-        let (na, nb, c) = (self.na as u64, self.nb as u64, self.c as u64);
-        let (ls0, ls1) = (log2(self.block.rows()), log2(self.block.cols()));
+        let (na, nb, c) = (
+            self.shape.na as u64,
+            self.shape.nb as u64,
+            self.shape.c as u64,
+        );
+        let (ls0, ls1) = (log2(self.shape.block.rows()), log2(self.shape.block.cols()));
         let rot = c * nb * ls0 + na * (c * ls1 + c - 1);
         let (relin, rescale) = match self.kind {
             CrockettKind::Abt => (c * na, c * nb + c * na + na),
@@ -167,13 +161,37 @@ impl<B: SlotBackend> CrockettPlan<B> {
         crate::matrix::check_slots("Crockett", backend.slots(), self.layout_a())?;
         match self.kind {
             CrockettKind::Abt => {
-                check_operand("CrockettABT", "A", a, self.layout_a(), (self.a, self.b))?;
-                check_operand("CrockettABT", "B", b, self.layout_b(), (self.c, self.b))?;
+                check_operand(
+                    "CrockettABT",
+                    "A",
+                    a,
+                    self.layout_a(),
+                    (self.shape.a, self.shape.b),
+                )?;
+                check_operand(
+                    "CrockettABT",
+                    "B",
+                    b,
+                    self.layout_b(),
+                    (self.shape.c, self.shape.b),
+                )?;
                 self.run_abt(backend, a, b)
             }
             CrockettKind::Atb => {
-                check_operand("CrockettATB", "A", a, self.layout_a(), (self.a, self.c))?;
-                check_operand("CrockettATB", "B", b, self.layout_b(), (self.a, self.b))?;
+                check_operand(
+                    "CrockettATB",
+                    "A",
+                    a,
+                    self.layout_a(),
+                    (self.shape.a, self.shape.c),
+                )?;
+                check_operand(
+                    "CrockettATB",
+                    "B",
+                    b,
+                    self.layout_b(),
+                    (self.shape.a, self.shape.b),
+                )?;
                 self.run_atb(backend, a, b)
             }
         }
@@ -188,8 +206,8 @@ impl<B: SlotBackend> CrockettPlan<B> {
         let (la, lb) = (a.level(backend), b.level(backend));
         self.depth().output_level("CrockettABT", la, lb)?;
         let l = la.min(lb - 1);
-        let (s0, s1) = (self.block.rows(), self.block.cols());
-        let (na, nb, c) = (self.na, self.nb, self.c);
+        let (s0, s1) = (self.shape.block.rows(), self.shape.block.cols());
+        let (na, nb, c) = (self.shape.na, self.shape.nb, self.shape.c);
         let one = Complex64::new(1.0, 0.0);
         let rows = self.masks.get(backend, 0, l + 1, || {
             (0..c).map(|j| mask(s0, s1, one, |i, _| i == j)).collect()
@@ -239,7 +257,7 @@ impl<B: SlotBackend> CrockettPlan<B> {
                 Ok(backend.rescale(&sum_all(backend, &column)?)?)
             })
             .collect::<Result<Vec<_>>>()?;
-        EncryptedMatrix::from_blocks(self.a, self.c, self.layout_out(), out)
+        EncryptedMatrix::from_blocks(self.shape.a, self.shape.c, self.layout_out(), out)
     }
 
     fn run_atb(
@@ -251,8 +269,8 @@ impl<B: SlotBackend> CrockettPlan<B> {
         let (la, lb) = (a.level(backend), b.level(backend));
         self.depth().output_level("CrockettATB", la, lb)?;
         let l = (la - 1).min(lb);
-        let (s0, s1) = (self.block.rows(), self.block.cols());
-        let (na, nb, c) = (self.na, self.nb, self.c);
+        let (s0, s1) = (self.shape.block.rows(), self.shape.block.cols());
+        let (na, nb, c) = (self.shape.na, self.shape.nb, self.shape.c);
         let one = Complex64::new(1.0, 0.0);
         let cols = self.masks.get(backend, 0, l + 1, || {
             (0..c).map(|j| mask(s0, s1, one, |_, k| k == j)).collect()
@@ -302,7 +320,7 @@ impl<B: SlotBackend> CrockettPlan<B> {
                 Ok(backend.rescale(&sum_all(backend, &row)?)?)
             })
             .collect::<Result<Vec<_>>>()?;
-        EncryptedMatrix::from_blocks(self.c, self.b, self.layout_out(), out)
+        EncryptedMatrix::from_blocks(self.shape.c, self.shape.b, self.layout_out(), out)
     }
 }
 

@@ -1,7 +1,7 @@
 //! What every matrix-product plan reports before it runs: operation counts, depth, rotation
 //! steps; and the per-level mask cache the plans share.
 
-use crate::{EncryptedMatrix, Error, Layout, Result};
+use crate::{BlockShape, EncryptedMatrix, Error, Layout, Result};
 use hetal_ckks::backend::{Complex64, SlotBackend};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -78,6 +78,44 @@ impl Depth {
             });
         }
         Ok((level_a - self.a).min(level_b - self.b))
+    }
+}
+
+/// The geometry every plan starts from: the block shape, the product's shape `(a, b, c)` (in
+/// HETAL's table order) and the block grid `na = ceil(a/s0)`, `nb = ceil(b/s1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlanShape {
+    pub(crate) block: BlockShape,
+    pub(crate) a: usize,
+    pub(crate) b: usize,
+    pub(crate) c: usize,
+    pub(crate) na: usize,
+    pub(crate) nb: usize,
+}
+
+impl PlanShape {
+    /// `Err` if a dimension is zero.
+    pub(crate) fn new(
+        op: &'static str,
+        block: BlockShape,
+        a: usize,
+        b: usize,
+        c: usize,
+    ) -> Result<Self> {
+        if a == 0 || b == 0 || c == 0 {
+            return Err(Error::ShapeMismatch {
+                op,
+                reason: format!("empty shape (a, b, c) = ({a}, {b}, {c})"),
+            });
+        }
+        Ok(Self {
+            block,
+            a,
+            b,
+            c,
+            na: a.div_ceil(block.rows()),
+            nb: b.div_ceil(block.cols()),
+        })
     }
 }
 
