@@ -250,13 +250,7 @@ impl<B: SlotBackend> CrockettPlan<B> {
                     .collect()
             })
             .collect::<Result<_>>()?;
-        let out = (0..na)
-            .into_par_iter()
-            .map(|p| -> Result<B::Ct> {
-                let column: Vec<B::Ct> = terms.iter().map(|t| t[p].clone()).collect();
-                Ok(backend.rescale(&sum_all(backend, &column)?)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let out = rescaled_sums_across(backend, &terms, na)?;
         EncryptedMatrix::from_blocks(self.shape.a, self.shape.c, self.layout_out(), out)
     }
 
@@ -313,13 +307,7 @@ impl<B: SlotBackend> CrockettPlan<B> {
                     .collect()
             })
             .collect::<Result<_>>()?;
-        let out = (0..nb)
-            .into_par_iter()
-            .map(|q| -> Result<B::Ct> {
-                let row: Vec<B::Ct> = terms.iter().map(|t| t[q].clone()).collect();
-                Ok(backend.rescale(&sum_all(backend, &row)?)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let out = rescaled_sums_across(backend, &terms, nb)?;
         EncryptedMatrix::from_blocks(self.shape.c, self.shape.b, self.layout_out(), out)
     }
 }
@@ -328,3 +316,19 @@ crate::plan::forward_matmul_plan!(CrockettPlan, |plan| match plan.kind {
     CrockettKind::Abt => "crockett_abt",
     CrockettKind::Atb => "crockett_atb",
 });
+
+/// Output block `k` = `rescale(Σ_j terms[j][k])` for `k < count` (one product per class `j`,
+/// summed across classes before a single rescale), in parallel over `k`.
+fn rescaled_sums_across<B: SlotBackend>(
+    backend: &B,
+    terms: &[Vec<B::Ct>],
+    count: usize,
+) -> Result<Vec<B::Ct>> {
+    (0..count)
+        .into_par_iter()
+        .map(|k| -> Result<B::Ct> {
+            let across: Vec<B::Ct> = terms.iter().map(|t| t[k].clone()).collect();
+            Ok(backend.rescale(&sum_all(backend, &across)?)?)
+        })
+        .collect()
+}
