@@ -415,6 +415,29 @@ impl SlotBackend for CkksBackend {
         let steps: Vec<i64> = steps.iter().map(|&k| k as i64).collect();
         self.eval.rotate_hoisted(a, &steps)
     }
+
+    fn rotation_sums(
+        &self,
+        a: &Ciphertext,
+        groups: &[Vec<(i32, &Plaintext)>],
+    ) -> Result<Vec<Ciphertext>> {
+        let params = self.params();
+        self.eval.automorphism_sums(
+            a,
+            &galois_groups(groups, |k| params.galois_element(k as i64)),
+        )
+    }
+}
+
+/// Rotation steps to Galois elements, group by group (for `Evaluator::automorphism_sums`).
+pub(crate) fn galois_groups<'p>(
+    groups: &[Vec<(i32, &'p Plaintext)>],
+    element: impl Fn(i32) -> usize,
+) -> Vec<Vec<(usize, &'p Plaintext)>> {
+    groups
+        .iter()
+        .map(|g| g.iter().map(|&(k, p)| (element(k), p)).collect())
+        .collect()
 }
 
 /// Delegates every [`SlotBackend`] method of the client to its [`CkksBackend`].
@@ -454,6 +477,7 @@ impl SlotBackend for CkksClient {
         rotate(a: &Ciphertext, steps: i32) -> Result<Ciphertext>;
         conjugate(a: &Ciphertext) -> Result<Ciphertext>;
         rotate_hoisted(a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>>;
+        rotation_sums(a: &Ciphertext, groups: &[Vec<(i32, &Plaintext)>]) -> Result<Vec<Ciphertext>>;
     }
 }
 

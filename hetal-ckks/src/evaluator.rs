@@ -40,10 +40,11 @@ use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use crate::keyswitch::{
     Decomposition, Finish, add_permuted, decompose, give_buffer, inner_product, key_switch_single,
-    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product,
+    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product, take_buffer,
 };
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
+use hetal_math::dot::dot_var;
 
 pub use crate::backend::SCALE_TOLERANCE;
 
@@ -195,7 +196,9 @@ impl Evaluator {
                 right: pt.level,
             });
         }
-        let p = if pt.level == ct.level {
+        // The plaintext's first `level + 1` limbs (it may be at a higher level, or carry its
+        // `P` limbs: `Parameters::encode_extended`).
+        let p = if pt.poly.num_limbs() == ct.level + 1 {
             pt.poly.clone()
         } else {
             pt.poly.prefix(ct.level + 1)?
@@ -261,12 +264,29 @@ impl Evaluator {
     pub fn mul_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
         const OP: &str = "mul_plain";
         self.check_ct(OP, ct)?;
-        let p = self.plain_at(OP, ct, pt)?;
-        let mut out = ct.clone();
-        out.seed = None;
-        out.c.par_iter_mut().try_for_each(|x| x.mul_assign(&p))?;
-        out.scale = ct.scale * pt.scale;
-        Ok(out)
+        if pt.level < ct.level {
+            return Err(Error::LevelMismatch {
+                op: OP,
+                left: ct.level,
+                right: pt.level,
+            });
+        }
+        // The plaintext's first limbs are used in place (no copy of either operand: these
+        // products dominate the linear transforms of bootstrapping).
+        let c =
+            ct.c.iter()
+                .map(|x| x.mul_prefix(&pt.poly))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| Error::InvalidArgument {
+                    op: OP,
+                    reason: "plaintext does not belong to these parameters".into(),
+                })?;
+        Ok(Ciphertext {
+            c,
+            level: ct.level,
+            scale: ct.scale * pt.scale,
+            seed: None,
+        })
     }
 
     fn const_rns(&self, level: usize, x: f64) -> Vec<u64> {
@@ -923,6 +943,221 @@ impl Evaluator {
             .map(|&(g, key)| match key {
                 None => Ok(ct.clone()),
                 Some(key) => self.galois_from_decomposition(ct, &dec, g, key),
+            })
+            .collect()
+    }
+
+    /// The inner sums of a baby-step giant-step linear transform: for every group,
+    /// `Σ_(g, p) p ⊙ σ_g(ct)` (no rescale; scale `scale(ct)·scale(p)`, the same for every
+    /// plaintext of a group) over automorphisms `X -> X^g` of the same ciphertext.
+    ///
+    /// With plaintexts that carry their `P` limbs ([`Parameters::encode_extended`]) this is
+    /// **double hoisting** (Bossuat, Mouchet, Troncoso-Pastoriza, Hubaux, Eurocrypt 2021,
+    /// Sec. 3.3): one decomposition of `c_1`, one key-switching inner product per element, the
+    /// automorphisms kept over `Q_l ∪ P` (`σ(x + P·c_0)`, `σ(x')`, no division), each group
+    /// summed there in one lazy-reduction pass per limb, and **one ModDown per group** instead
+    /// of one per automorphism: fewer NTTs and one rounding instead of one per term.
+    /// Otherwise the automorphisms are hoisted ([`Evaluator::automorphisms_hoisted`]) and the
+    /// products summed.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] for a missing element; [`Error::DegreeTooHigh`];
+    /// [`Error::LevelMismatch`] for a plaintext below the ciphertext;
+    /// [`Error::ScaleMismatch`] for plaintexts of different scales in a group;
+    /// [`Error::InvalidArgument`] for an empty group or foreign plaintexts.
+    pub fn automorphism_sums(
+        &self,
+        ct: &Ciphertext,
+        groups: &[Vec<(usize, &Plaintext)>],
+    ) -> Result<Vec<Ciphertext>> {
+        const OP: &str = "automorphism_sums";
+        self.check_ct(OP, ct)?;
+        Self::check_degree1(OP, ct)?;
+        let level = ct.level;
+        let two_n = 2 * self.params.n();
+        let k = self.params.p_primes().len();
+        for group in groups {
+            let Some((_, first)) = group.first() else {
+                return Err(Error::InvalidArgument {
+                    op: OP,
+                    reason: "an empty group".into(),
+                });
+            };
+            for (_, pt) in group {
+                if pt.level < level {
+                    return Err(Error::LevelMismatch {
+                        op: OP,
+                        left: level,
+                        right: pt.level,
+                    });
+                }
+                if !scales_match(pt.scale, first.scale) {
+                    return Err(Error::ScaleMismatch {
+                        op: OP,
+                        level,
+                        left: first.scale,
+                        right: pt.scale,
+                    });
+                }
+            }
+        }
+        let mut elements: Vec<usize> = groups.iter().flatten().map(|(g, _)| g % two_n).collect();
+        elements.sort_unstable();
+        elements.dedup();
+        let extended = groups.iter().flatten().all(|(_, pt)| {
+            pt.poly.num_limbs() == pt.level + 1 + k
+                && self
+                    .params
+                    .qp_context(pt.level)
+                    .is_ok_and(|c| pt.poly.context().same_ring(&c))
+        });
+        if !extended || k == 0 {
+            let rotated = self.automorphisms_hoisted(ct, &elements)?;
+            return groups
+                .iter()
+                .map(|group| {
+                    let mut acc: Option<Ciphertext> = None;
+                    for (g, pt) in group {
+                        let i = elements.binary_search(&(g % two_n)).expect("collected");
+                        let prod = self.mul_plain(&rotated[i], pt)?;
+                        acc = Some(match acc {
+                            None => prod,
+                            Some(a) => self.add(&a, &prod)?,
+                        });
+                    }
+                    Ok(acc.expect("groups are not empty"))
+                })
+                .collect();
+        }
+        let keys: Vec<Option<&SwitchingKey>> = elements
+            .iter()
+            .map(|&g| {
+                if g == 1 {
+                    Ok(None)
+                } else {
+                    self.key_for(OP, g, level, || format!("Galois element {g}"))
+                        .map(Some)
+                }
+            })
+            .collect::<Result<_>>()?;
+        let n = self.params.n();
+        let qp = self.params.qp_context(level)?;
+        let q_len = level + 1;
+        let limbs = q_len + k;
+        let moduli = qp.moduli();
+        // [P]_{q_j}: the ciphertext lifted to Q_l ∪ P as P·ct (zero modulo P).
+        let p_mod_q: Vec<u64> = moduli[..q_len]
+            .iter()
+            .map(|m| {
+                self.params
+                    .p_primes()
+                    .iter()
+                    .fold(1u64, |acc, &p| m.mul(acc, m.reduce(p)))
+            })
+            .collect();
+        let lift = |c: &Poly<Ntt>, j: usize, dst: &mut [u64]| {
+            let (m, w) = (&moduli[j], p_mod_q[j]);
+            for (d, &x) in dst.iter_mut().zip(c.limb(j)) {
+                *d = m.mul(x, w);
+            }
+        };
+        let dec = if keys.iter().any(Option::is_some) {
+            Some(decompose(&self.params, &ct.c[1], level)?)
+        } else {
+            None
+        };
+        // Every automorphism over Q_l ∪ P: (σ(x_0 + P·c_0), σ(x_1)), limb-major.
+        let rotated: Vec<[Vec<u64>; 2]> = elements
+            .iter()
+            .zip(&keys)
+            .map(|(&g, key)| {
+                let mut r0 = vec![0u64; limbs * n];
+                let mut r1 = vec![0u64; limbs * n];
+                match key {
+                    None => {
+                        r0[..q_len * n]
+                            .par_chunks_mut(n)
+                            .zip(r1[..q_len * n].par_chunks_mut(n))
+                            .enumerate()
+                            .for_each(|(j, (d0, d1))| {
+                                lift(&ct.c[0], j, d0);
+                                lift(&ct.c[1], j, d1);
+                            });
+                    }
+                    Some(key) => {
+                        let dec = dec.as_ref().expect("decomposed when a key is used");
+                        let (x0, x1) = inner_product(&self.params, dec, key)?;
+                        let perm = automorphism_permutation(n, g)?;
+                        r0.par_chunks_mut(n)
+                            .zip(r1.par_chunks_mut(n))
+                            .enumerate()
+                            .for_each(|(t, (d0, d1))| {
+                                let m = &moduli[t];
+                                let (s0, s1) = (&x0[t * n..(t + 1) * n], &x1[t * n..(t + 1) * n]);
+                                if t < q_len {
+                                    let mut tmp = take_buffer(n);
+                                    lift(&ct.c[0], t, &mut tmp);
+                                    for (a, &b) in tmp.iter_mut().zip(s0) {
+                                        *a = m.add(*a, b);
+                                    }
+                                    for ((o0, o1), &p) in
+                                        d0.iter_mut().zip(d1.iter_mut()).zip(&*perm)
+                                    {
+                                        *o0 = tmp[p as usize];
+                                        *o1 = s1[p as usize];
+                                    }
+                                    give_buffer(tmp);
+                                } else {
+                                    for ((o0, o1), &p) in
+                                        d0.iter_mut().zip(d1.iter_mut()).zip(&*perm)
+                                    {
+                                        *o0 = s0[p as usize];
+                                        *o1 = s1[p as usize];
+                                    }
+                                }
+                            });
+                        give_buffer(x0);
+                        give_buffer(x1);
+                    }
+                }
+                Ok([r0, r1])
+            })
+            .collect::<Result<_>>()?;
+        groups
+            .iter()
+            .map(|group| {
+                let mut acc = [vec![0u64; limbs * n], vec![0u64; limbs * n]];
+                for (part, out) in acc.iter_mut().enumerate() {
+                    out.par_chunks_mut(n).enumerate().for_each(|(t, dst)| {
+                        let rows: Vec<&[u64]> = group
+                            .iter()
+                            .map(|(g, _)| {
+                                let i = elements.binary_search(&(g % two_n)).expect("collected");
+                                &rotated[i][part][t * n..(t + 1) * n]
+                            })
+                            .collect();
+                        let pts: Vec<&[u64]> = group
+                            .iter()
+                            .map(|(_, pt)| {
+                                // Q limb t, or P limb t - q_len (after the plaintext's own Q).
+                                let lt = if t < q_len {
+                                    t
+                                } else {
+                                    pt.level + 1 + (t - q_len)
+                                };
+                                pt.poly.limb(lt)
+                            })
+                            .collect();
+                        dot_var(&moduli[t], &rows, &pts, dst);
+                    });
+                }
+                let (c0, c1) = mod_down_pair(&self.params, level, &acc[0], &acc[1])?;
+                Ok(Ciphertext {
+                    c: vec![c0, c1],
+                    level,
+                    scale: ct.scale * group[0].1.scale,
+                    seed: None,
+                })
             })
             .collect()
     }

@@ -10,10 +10,11 @@
 //! M·v = Σ_j Rot( Σ_i Rot^{-g·j}(diag_{g·j+i}) ⊙ Rot(v, i),  g·j )
 //! ```
 //!
-//! The baby-step rotations `Rot(v, i)` all rotate the same ciphertext, so they are computed
-//! together with [`SlotBackend::rotate_hoisted`] (one key-switching decomposition); each inner
-//! sum is rotated once by its giant step, and everything is rescaled once at the end. A
-//! transform therefore consumes exactly **one level**.
+//! The baby-step rotations `Rot(v, i)` all rotate the same ciphertext, so the inner sums are
+//! computed together by [`SlotBackend::rotation_sums`] (one key-switching decomposition; on
+//! CKKS with plaintexts over `Q ∪ P`, double hoisting: one ModDown per inner sum instead of
+//! one per rotation); each inner sum is rotated once by its giant step, and everything is
+//! rescaled once at the end. A transform therefore consumes exactly **one level**.
 //!
 //! [`LinearTransform`] is the backend-independent description (diagonals and the BSGS split);
 //! [`LinearTransformPlan`] adds, per backend, the plaintext encodings of the pre-rotated
@@ -545,42 +546,6 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
         Ok(())
     }
 
-    /// The BSGS sum given the baby-step rotations of the input (`rotated(i)` is `Rot(ct, i)`).
-    fn sum_giant_steps<'c>(
-        &self,
-        backend: &B,
-        level: usize,
-        rotated: impl Fn(usize) -> &'c B::Ct,
-    ) -> Result<B::Ct>
-    where
-        B::Ct: 'c,
-    {
-        let t = &self.transform;
-        let encoded = self.encodings(backend, level)?;
-        let mut acc: Option<B::Ct> = None;
-        for (rotation, terms) in encoded.iter() {
-            let mut inner: Option<B::Ct> = None;
-            for (baby, pt) in terms {
-                let prod = backend.mul_plain(rotated(t.baby_steps[*baby]), pt)?;
-                inner = Some(match inner {
-                    None => prod,
-                    Some(s) => backend.add(&s, &prod)?,
-                });
-            }
-            let inner = inner.expect("a giant step has at least one term");
-            let inner = if *rotation == 0 {
-                inner
-            } else {
-                backend.rotate(&inner, *rotation as i32)?
-            };
-            acc = Some(match acc {
-                None => inner,
-                Some(s) => backend.add(&s, &inner)?,
-            });
-        }
-        Ok(acc.expect("a transform has at least one diagonal"))
-    }
-
     /// `M·ct` without the final rescale: the result has scale `scale(ct)·Δ_level` (pending its
     /// rescale), so several transforms of the same input level can be summed before one rescale.
     ///
@@ -608,21 +573,46 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
             p.check_dim(backend)?;
         }
         let level = backend.level(ct);
-        let mut steps: Vec<usize> = plans
+        let encoded: Vec<Arc<EncodedGiants<B::Pt>>> = plans
             .iter()
-            .flat_map(|p| p.transform.baby_steps.iter().copied())
-            .filter(|&i| i != 0)
-            .collect();
-        steps.sort_unstable();
-        steps.dedup();
-        let as_i32: Vec<i32> = steps.iter().map(|&i| i as i32).collect();
-        // Hoisted baby steps: one decomposition for all non-zero rotations.
-        let rotated = backend.rotate_hoisted(ct, &as_i32)?;
-        let by_step: HashMap<usize, &B::Ct> = steps.iter().copied().zip(rotated.iter()).collect();
-        let lookup = |i: usize| if i == 0 { ct } else { by_step[&i] };
-        plans
+            .map(|p| p.encodings(backend, level))
+            .collect::<Result<_>>()?;
+        // Every inner sum of every plan in one backend call: the baby-step rotations of the
+        // union of steps are hoisted together (doubly hoisted on CKKS: see
+        // `SlotBackend::rotation_sums`).
+        let mut groups: Vec<Vec<(i32, &B::Pt)>> = Vec::new();
+        for (p, giants) in plans.iter().zip(&encoded) {
+            for (_, terms) in giants.iter() {
+                groups.push(
+                    terms
+                        .iter()
+                        .map(|(baby, pt)| (p.transform.baby_steps[*baby] as i32, pt))
+                        .collect(),
+                );
+            }
+        }
+        let mut sums = backend.rotation_sums(ct, &groups)?.into_iter();
+        encoded
             .iter()
-            .map(|p| p.sum_giant_steps(backend, level, lookup))
+            .map(|giants| {
+                let mut acc: Option<B::Ct> = None;
+                for (rotation, _) in giants.iter() {
+                    let inner = sums.next().expect("one sum per giant step");
+                    let inner = if *rotation == 0 {
+                        inner
+                    } else {
+                        backend.rotate(&inner, *rotation as i32)?
+                    };
+                    acc = Some(match acc {
+                        None => inner,
+                        Some(s) => backend.add(&s, &inner)?,
+                    });
+                }
+                acc.ok_or_else(|| Error::InvalidArgument {
+                    op: "LinearTransformPlan::evaluate",
+                    reason: "a transform without diagonals".into(),
+                })
+            })
             .collect()
     }
 

@@ -152,6 +152,26 @@ impl Parameters {
         Ok(Plaintext { poly, level, scale })
     }
 
+    /// [`Parameters::encode`] with the residues modulo the key-switching primes `P` as well
+    /// (the plaintext lives over `Q_level ∪ P`): what
+    /// [`Evaluator::automorphism_sums`](crate::evaluator::Evaluator::automorphism_sums) needs to
+    /// multiply rotations before dividing them by `P` (double hoisting). Everywhere else it
+    /// acts as the ordinary plaintext (its first `level + 1` limbs).
+    ///
+    /// # Errors
+    /// As [`Parameters::encode`].
+    pub fn encode_extended(
+        &self,
+        values: &[Complex64],
+        level: usize,
+        scale: f64,
+    ) -> Result<Plaintext> {
+        let ctx = self.qp_context(level)?;
+        let coeffs = self.encoder().encode_f64(values, scale)?;
+        let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
+        Ok(Plaintext { poly, level, scale })
+    }
+
     /// Encodes real values (imaginary parts zero).
     ///
     /// # Errors

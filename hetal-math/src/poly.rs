@@ -654,6 +654,45 @@ impl Poly<Ntt> {
         Ok(r)
     }
 
+    /// `self ⊙ rhs`, where `rhs` may live over a longer chain whose first limbs are this
+    /// polynomial's primes (a plaintext encoded at a higher level than the ciphertext it
+    /// multiplies): one pass over the limbs in parallel, with the fastest pointwise kernel
+    /// ([`crate::dot::dot_var`]), and no copy of either operand.
+    ///
+    /// ```
+    /// use hetal_math::{Context, Poly};
+    /// let primes = hetal_math::generate_ntt_primes(40, 16, 3).unwrap();
+    /// let long = Context::new(16, &primes).unwrap();
+    /// let short = long.prefix(2).unwrap();
+    /// let (mut x, mut y) = ([0i64; 16], [0i64; 16]);
+    /// (x[0], x[1], y[0]) = (1, 2, 3);
+    /// let a = Poly::from_i64(&short, &x).unwrap().to_ntt();
+    /// let b = Poly::from_i64(&long, &y).unwrap().to_ntt();
+    /// let c = a.mul_prefix(&b).unwrap().to_coeff();
+    /// assert_eq!(c.limb(0)[..3], [3, 6, 0]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::MismatchedBases`] unless `rhs`'s first limbs are this ring.
+    pub fn mul_prefix(&self, rhs: &Self) -> Result<Self> {
+        use rayon::prelude::*;
+        let k = self.num_limbs();
+        if rhs.num_limbs() < k || !rhs.ctx.prefix(k)?.same_ring(&self.ctx) {
+            return Err(Error::MismatchedBases {
+                op: "mul",
+                reason: "the right operand does not extend this ring",
+            });
+        }
+        let n = self.n();
+        let moduli = self.ctx.moduli();
+        let mut out = vec![0u64; k * n];
+        out.par_chunks_mut(n)
+            .zip(self.data.par_chunks(n).zip(rhs.data[..k * n].par_chunks(n)))
+            .enumerate()
+            .for_each(|(i, (dst, (a, b)))| crate::dot::dot_var(&moduli[i], &[a], &[b], dst));
+        Ok(Poly::from_raw(&self.ctx, out))
+    }
+
     /// `self += a * b`.
     ///
     /// # Errors

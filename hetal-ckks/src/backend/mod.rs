@@ -210,6 +210,49 @@ pub trait SlotBackend: Send + Sync {
         steps.iter().map(|&k| self.rotate(a, k)).collect()
     }
 
+    /// The inner sums of a baby-step giant-step linear transform ([`crate::lintrans`]): for
+    /// every group, `Σ_(k, p) p ⊙ Rot(a, k)` over rotations of the same ciphertext, without
+    /// rescaling (the plaintexts of a group share one scale). The default rotates once per
+    /// distinct step ([`SlotBackend::rotate_hoisted`]) and sums the products; the CKKS
+    /// backends override it with double hoisting
+    /// ([`Evaluator::automorphism_sums`](crate::evaluator::Evaluator::automorphism_sums)).
+    fn rotation_sums(
+        &self,
+        a: &Self::Ct,
+        groups: &[Vec<(i32, &Self::Pt)>],
+    ) -> Result<Vec<Self::Ct>> {
+        let mut steps: Vec<i32> = groups
+            .iter()
+            .flatten()
+            .map(|(k, _)| *k)
+            .filter(|&k| k != 0)
+            .collect();
+        steps.sort_unstable();
+        steps.dedup();
+        let rotated = self.rotate_hoisted(a, &steps)?;
+        groups
+            .iter()
+            .map(|group| {
+                let mut acc: Option<Self::Ct> = None;
+                for (k, p) in group {
+                    let r = match steps.binary_search(k) {
+                        Ok(i) => &rotated[i],
+                        Err(_) => a,
+                    };
+                    let prod = self.mul_plain(r, p)?;
+                    acc = Some(match acc {
+                        None => prod,
+                        Some(s) => self.add(&s, &prod)?,
+                    });
+                }
+                acc.ok_or_else(|| Error::InvalidArgument {
+                    op: "rotation_sums",
+                    reason: "an empty group".into(),
+                })
+            })
+            .collect()
+    }
+
     /// `a - p` for a plaintext at the same level and scale.
     fn sub_plain(&self, a: &Self::Ct, p: &Self::Pt) -> Result<Self::Ct> {
         let negated = self.neg(a)?;

@@ -123,7 +123,9 @@ impl SlotBackend for BootView {
 
     fn encode_at_scale(&self, values: &[Complex64], level: usize, scale: f64) -> Result<Plaintext> {
         self.check_level("BootView::encode", level)?;
-        let ctx = self.eval.params().q_context(level)?;
+        // Over Q_level ∪ P, for the double-hoisted linear transforms (`rotation_sums`): the
+        // DFT plaintexts are encoded once, at setup.
+        let ctx = self.eval.params().qp_context(level)?;
         let coeffs = self.encoder.encode_f64(values, scale)?;
         let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
         Ok(Plaintext { poly, level, scale })
@@ -146,5 +148,17 @@ impl SlotBackend for BootView {
     fn rotate_hoisted(&self, a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>> {
         let elements: Vec<usize> = steps.iter().map(|&k| self.galois_element(k)).collect();
         self.eval.automorphisms_hoisted(a, &elements)
+    }
+
+    /// Double hoisting: the view's plaintexts carry their `P` limbs (`encode_at_scale`).
+    fn rotation_sums(
+        &self,
+        a: &Ciphertext,
+        groups: &[Vec<(i32, &Plaintext)>],
+    ) -> Result<Vec<Ciphertext>> {
+        self.eval.automorphism_sums(
+            a,
+            &crate::ckks_backend::galois_groups(groups, |k| self.galois_element(k)),
+        )
     }
 }
