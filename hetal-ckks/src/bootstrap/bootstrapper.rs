@@ -376,7 +376,7 @@ impl Bootstrapper {
     }
 
     /// Step 1: a canonical ciphertext at any level `<= r` to level 0 at scale `Δ_in`.
-    fn scale_down(&self, eval: &Evaluator, ct: &Ciphertext) -> Result<Ciphertext> {
+    pub(crate) fn scale_down(&self, eval: &Evaluator, ct: &Ciphertext) -> Result<Ciphertext> {
         const OP: &str = "bootstrap";
         if ct.degree() != 1 {
             return Err(Error::DegreeTooHigh {

@@ -87,10 +87,16 @@ fn evalmod_k16() -> EvalModConfig {
     }
 }
 
-/// `log2` of the scale EvalMod ends on with 54-bit EvalMod primes (see
-/// [`BootstrapConfig::evalmod_log_scale`]): two bits below the primes, as measured best
-/// between `2^50` and `2^53` at `N = 2^13`.
-const EVALMOD_LOG_SCALE_54: f64 = 52.0;
+/// The EvalMod primes of every preset: 60 bits, as in Lattigo. Every noise term of EvalMod's
+/// nine levels is relative to these primes, and the error it leaves in `x = t/q_0` is
+/// multiplied by `2^ratio·sqrt(2n)` on its way to the slots: with 54-bit primes that error
+/// capped a bootstrap at 21 bits on average at `N = 2^16` (26 with 60 bits, measured).
+const EVALMOD_BITS: u32 = 60;
+
+/// `log2` of the scale EvalMod ends on (see [`BootstrapConfig::evalmod_log_scale`]): two bits
+/// below the primes. Precision is flat from `2^54` to `2^59` at `N = 2^13` and `N = 2^16`
+/// (measured): EvalMod's last rescale is not the limiting noise.
+const EVALMOD_LOG_SCALE: f64 = 58.0;
 
 impl BootstrapPreset {
     /// **128-bit**, `N = 2^16`, 2^15 slots: Lattigo's `N16QP1546H192H32` structure with
@@ -98,31 +104,33 @@ impl BootstrapPreset {
     /// ephemeral secret for ModRaise, so EvalMod's `K = 16`).
     ///
     /// Chain: residual `Q` = one 60-bit and nine 40-bit primes (**9 levels left** at scale
-    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod **9** × 54 bits (degree-30 cosine and 4
-    /// double angles where Lattigo has 8 × 60 bits with 3 double angles and its discrete
-    /// cosine fit, see `evalmod_k16`), CoeffsToSlots 4 × 56 bits, `P` = five 61-bit primes
-    /// (6 digits of at most 5 of the 26 `Q` primes): `log QP ≈ 1552 <= 1553`, the 128-bit bound for a
-    /// Hamming-weight-192 secret ([`crate::security`]). The encapsulation key `s → s'` lives
-    /// over `q_0 · P` only. The Galois keys used only by SlotsToCoeffs are generated at its
-    /// start level (level 12: 3 digits of 18 limbs instead of 6 of 31).
-    pub fn n16_qp1552_h192h32() -> Self {
+    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod **9** × 60 bits (degree-30 cosine and 4
+    /// double angles where Lattigo has 8 levels with 3 double angles and its discrete cosine
+    /// fit, see `evalmod_k16`), CoeffsToSlots 4 × 56 bits, `P` = four 61-bit primes (7 digits
+    /// of at most 4 of the 26 `Q` primes; Lattigo has five P primes and fewer digits):
+    /// `log QP ≈ 1545 <= 1553`, the 128-bit bound for a Hamming-weight-192 secret
+    /// ([`crate::security`]). The encapsulation key `s → s'` lives over `q_0 · P` only. The
+    /// Galois keys used only by SlotsToCoeffs are generated at its start level (level 12: 4
+    /// digits of 17 limbs instead of 7 of 30).
+    pub fn n16_qp1545_h192h32() -> Self {
         Layout {
             log_n: 16,
             log_slots: None,
             residual: [vec![60], vec![40; 9]].concat(),
             s2c: vec![39; 3],
-            evalmod: vec![54; 9],
+            evalmod: vec![EVALMOD_BITS; 9],
             c2s: vec![56; 4],
-            p: vec![61; 5],
-            // 26 Q primes: digits of at most 5 primes (<= 280 bits) so that P (305 bits)
-            // covers each; 5 digits would need 6 primes (up to 336 bits).
-            dnum: 6,
+            p: vec![61; 4],
+            // 26 Q primes in 7 digits of at most 4 primes (<= 240 bits), so that P = 4 × 61
+            // bits covers each. Six digits would need P = 5 × 61 bits, 61 bits of log QP
+            // that the 60-bit EvalMod primes need instead.
+            dnum: 7,
             log_scale: 40,
             secret: SecretDistribution::HammingWeight(192),
             ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
             insecure: false,
         }
-        .build(evalmod_k16(), EVALMOD_LOG_SCALE_54)
+        .build(evalmod_k16(), EVALMOD_LOG_SCALE)
     }
 
     fn insecure_small(log_n: u32, log_slots: Option<u32>, c2s: usize, s2c: usize) -> Self {
@@ -133,7 +141,7 @@ impl BootstrapPreset {
             log_slots,
             residual: vec![60, 40, 40],
             s2c: vec![39; s2c],
-            evalmod: vec![54; 9],
+            evalmod: vec![EVALMOD_BITS; 9],
             c2s: vec![56; c2s],
             p: vec![61; 4],
             dnum,
@@ -142,12 +150,12 @@ impl BootstrapPreset {
             ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
             insecure: true,
         }
-        .build(evalmod_k16(), EVALMOD_LOG_SCALE_54)
+        .build(evalmod_k16(), EVALMOD_LOG_SCALE)
     }
 
     /// **Insecure** test preset: `N = 2^10`, full slots (512), the structure of the 128-bit
     /// preset with fewer levels: residual 60 + 2 × 40 bits (2 levels left), SlotsToCoeffs
-    /// 2 × 39, EvalMod 9 × 54, CoeffsToSlots 3 × 56, `P` 4 × 61; secret weight 192 with a
+    /// 2 × 39, EvalMod 9 × 60, CoeffsToSlots 3 × 56, `P` 4 × 61; secret weight 192 with a
     /// weight-32 ephemeral secret for ModRaise (encapsulation).
     pub fn insecure_n10() -> Self {
         Self::insecure_small(10, None, 3, 2)
@@ -171,11 +179,11 @@ impl BootstrapPreset {
         Self::insecure_small(13, None, 4, 3)
     }
 
-    /// A preset by name (`n16_qp1552_h192h32`, `insecure_n10`, `insecure_n11`,
+    /// A preset by name (`n16_qp1545_h192h32`, `insecure_n10`, `insecure_n11`,
     /// `insecure_n12_sparse`, `insecure_n13`).
     pub fn by_name(name: &str) -> Option<Self> {
         Some(match name {
-            "n16_qp1552_h192h32" => Self::n16_qp1552_h192h32(),
+            "n16_qp1545_h192h32" => Self::n16_qp1545_h192h32(),
             "insecure_n10" => Self::insecure_n10(),
             "insecure_n11" => Self::insecure_n11(),
             "insecure_n12_sparse" => Self::insecure_n12_sparse(),
