@@ -479,15 +479,18 @@ fn gather(dst: &mut [std::mem::MaybeUninit<u64>], src: &[u64], perm: &[u32]) {
     let n = src.len();
     assert!(n.is_power_of_two() && n <= 1 << 31 && dst.len() == n && perm.len() == n);
     let mask = n - 1;
-    let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    {
+    let done = {
         static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         if *AVX512.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f")) {
             // SAFETY: AVX-512F was detected at run time; the lengths were checked above.
-            done = unsafe { gather_avx512(dst, src, perm) };
+            unsafe { gather_avx512(dst, src, perm) }
+        } else {
+            0
         }
-    }
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
     for (d, &p) in dst[done..].iter_mut().zip(&perm[done..]) {
         d.write(src[p as usize & mask]);
     }

@@ -12,9 +12,11 @@
 //!   coefficients per vector; every product of 52-bit operands is added exactly into a pair of
 //!   accumulators (`vpmadd52luq` adds its low 52 bits to `L`, `vpmadd52huq` its high 52 bits to
 //!   `H`, so the sum is `H·2^52 + L`). Operands wider than 52 bits (the 60/61-bit primes of a
-//!   chain) are split, `a = a_lo + 2^52·a_hi`, into two terms with constants `w` and
-//!   `[w·2^52]_p`. At the end `H·2^52 + L` is reduced with two Shoup products in radix `2^52`
-//!   (`H·[2^52]_p` and `L·1`), each in `[0, 2p)`, and two conditional subtractions. Terms are
+//!   chain) are split, `a = a_lo + 2^52·a_hi`, into two products with constants `w` and
+//!   `[w·2^52]_p` (the row is loaded once); a product whose bounds keep it below `2^52` (such
+//!   as `a_hi · [w·2^52]_p` for a 61-bit row and a 40-bit `p`, or a small row) skips
+//!   `vpmadd52huq`. At the end `H·2^52 + L` is reduced with two Shoup products in radix `2^52`
+//!   (`H·[2^52]_p` and `L·1`), each in `[0, 2p)`, and two conditional subtractions. Rows are
 //!   processed in chunks small enough that `H` stays below `2^52` (the running remainder of a
 //!   chunk seeds `L` of the next).
 //!
