@@ -475,7 +475,7 @@ fn nearest_multiple(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v: &mut [u64]) 
 
 /// `dst[i] = src[perm[i] mod N]` for `N = src.len()` (a power of two; `perm` is a permutation
 /// of `0..N` in practice, the mask only keeps every read in bounds).
-fn gather(dst: &mut [std::mem::MaybeUninit<u64>], src: &[u64], perm: &[u32]) {
+fn gather(dst: &mut [u64], src: &[u64], perm: &[u32]) {
     let n = src.len();
     assert!(n.is_power_of_two() && n <= 1 << 31 && dst.len() == n && perm.len() == n);
     let mask = n - 1;
@@ -492,7 +492,7 @@ fn gather(dst: &mut [std::mem::MaybeUninit<u64>], src: &[u64], perm: &[u32]) {
     #[cfg(not(target_arch = "x86_64"))]
     let done = 0;
     for (d, &p) in dst[done..].iter_mut().zip(&perm[done..]) {
-        d.write(src[p as usize & mask]);
+        *d = src[p as usize & mask];
     }
 }
 
@@ -503,11 +503,7 @@ fn gather(dst: &mut [std::mem::MaybeUninit<u64>], src: &[u64], perm: &[u32]) {
 /// long as `src`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn gather_avx512(
-    dst: &mut [std::mem::MaybeUninit<u64>],
-    src: &[u64],
-    perm: &[u32],
-) -> usize {
+unsafe fn gather_avx512(dst: &mut [u64], src: &[u64], perm: &[u32]) -> usize {
     use std::arch::x86_64::*;
     let n = dst.len() / 8 * 8;
     let mask = _mm256_set1_epi32((src.len() - 1) as i32);
@@ -624,43 +620,31 @@ impl ModDownExact {
         // Rows of the conversion: the k residues y_i, then v.
         let mut row_bits: Vec<u32> = self.p.iter().map(|m| m.bits()).collect();
         row_bits.push(usize::BITS - k.leading_zeros() + 1);
-        // The output escapes (as a ciphertext polynomial), so it is a plain allocation, not a
-        // pooled buffer (the pool only lends buffers that come back), and it is written once
-        // without being zeroed first.
-        let mut out: Vec<u64> = Vec::with_capacity(q_len * n);
-        out.spare_capacity_mut()[..q_len * n]
-            .par_chunks_mut(n)
-            .enumerate()
-            .for_each(|(j, oj)| {
-                let m = &q_moduli[j];
-                let mut conv = take_buffer(n);
-                let w = &self.conv_consts[j * (k + 1)..(j + 1) * (k + 1)];
-                dot_const(m, &rows, &row_bits, w, &mut conv);
-                plans[j].forward(&mut conv);
-                // x_j·P^{-1} + conv_j (+ add_j), in place in the L2-resident scratch.
-                let xj = &data[j * n..(j + 1) * n];
-                let w = self.p_inv_mod_q[j];
-                match finish.add {
-                    None => m.mul_scalar_add_assign_slice(&mut conv, xj, w),
-                    Some(a) => mul_scalar_add2(m, &mut conv, xj, w, a.limb(j)),
-                }
-                match finish.perm {
-                    None => {
-                        for (d, &x) in oj.iter_mut().zip(conv.iter()) {
-                            d.write(x);
-                        }
-                    }
-                    Some(perm) => {
-                        gather(oj, &conv, perm);
-                    }
-                }
-                give_buffer(conv);
-            });
+        // The output escapes as a ciphertext polynomial. A pooled buffer (already paged in) is
+        // still the cheapest memory for it when one is free: a fresh allocation of this size is
+        // `mmap`ed and page-faulted on first write.
+        let mut out = take_buffer(q_len * n);
+        out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
+            let m = &q_moduli[j];
+            let mut conv = take_buffer(n);
+            let w = &self.conv_consts[j * (k + 1)..(j + 1) * (k + 1)];
+            dot_const(m, &rows, &row_bits, w, &mut conv);
+            plans[j].forward(&mut conv);
+            // x_j·P^{-1} + conv_j (+ add_j), in place in the L2-resident scratch.
+            let xj = &data[j * n..(j + 1) * n];
+            let w = self.p_inv_mod_q[j];
+            match finish.add {
+                None => m.mul_scalar_add_assign_slice(&mut conv, xj, w),
+                Some(a) => mul_scalar_add2(m, &mut conv, xj, w, a.limb(j)),
+            }
+            match finish.perm {
+                None => oj.copy_from_slice(&conv),
+                Some(perm) => gather(oj, &conv, perm),
+            }
+            give_buffer(conv);
+        });
         give_buffer(v);
         give_buffer(y);
-        // SAFETY: the chunks above cover the first q_len·n elements, and each chunk wrote all
-        // of its n elements (conv and perm have length n).
-        unsafe { out.set_len(q_len * n) };
         Ok(Poly::from_reduced_limbs(q, out)?)
     }
 }
