@@ -6,7 +6,7 @@
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use hetal_math::dot::{dot_const, dot_var, dot_var2};
+use hetal_math::dot::{dot_const, dot_var, dot_var2, mul_scalar_add2};
 use hetal_math::{Context, Modulus, Ntt, Poly};
 use rayon::prelude::*;
 
@@ -400,20 +400,125 @@ pub(crate) struct Finish<'a> {
 /// error whose mean, multiplied by the secret, concentrates in the slots near `ζ = 1`
 /// (the all-ones polynomial evaluates to `~2N/π` there) and costs several bits of precision
 /// at `N = 2^16`. The exact version leaves only the rounding error of `1/2`.
+///
+/// With `y_i = [x (P/p_i)^{-1}]_{p_i}` and `v = round(Σ y_i / p_i)`, the centered remainder is
+/// `Σ y_i (P/p_i) - v P`, so limb `j` of the result is
+/// `x_j P^{-1} + conv_j` with `conv_j = Σ y_i [-(P/p_i) P^{-1}]_{q_j} + v` (the factor `-P^{-1}`
+/// is folded into the conversion constants, and the constant of `v` becomes 1).
 #[derive(Debug)]
 pub(crate) struct ModDownExact {
     q_len: usize,
     p: Vec<Modulus>,
     /// `1 / p_i`.
     p_inv_f64: Vec<f64>,
-    /// `[(P/p_i)^{-1}]_{p_i}` and its Shoup constant.
-    p_hat_inv: Vec<(u64, u64)>,
-    /// `[P/p_i]_{q_j}`, row-major `[j * k + i]`.
-    p_hat_mod_q: Vec<u64>,
-    /// `[P]_{q_j}`.
-    p_mod_q: Vec<u64>,
-    /// `[P^{-1}]_{q_j}` and its Shoup constant.
-    p_inv_mod_q: Vec<(u64, u64)>,
+    /// `[(P/p_i)^{-1} N^{-1}]_{p_i}` (the `1/N` of the inverse NTT is folded in).
+    p_hat_inv: Vec<u64>,
+    /// `[-(P/p_i) P^{-1}]_{q_j}` for `i < k`, then `1` (the constant of `v`), row-major
+    /// `[j * (k + 1) + i]`.
+    conv_consts: Vec<u64>,
+    /// `[P^{-1}]_{q_j}`.
+    p_inv_mod_q: Vec<u64>,
+}
+
+/// `v[c] = round(Σ_i ys[i][c] · p_inv[i])` (`f64` arithmetic, accumulated in the order
+/// `i = 0, 1, ...`, rounded half away from zero: bit for bit the scalar
+/// `s += y as f64 * p_inv; s.round()`). `s` is scratch of the same length as `v`; every row is
+/// at least as long.
+#[inline(always)]
+fn nearest_multiple_body(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v: &mut [u64]) {
+    for (i, (yi, &pi)) in ys.iter().zip(p_inv).enumerate() {
+        let yi = &yi[..s.len()];
+        if i == 0 {
+            for (sc, &yc) in s.iter_mut().zip(yi) {
+                *sc = yc as f64 * pi;
+            }
+        } else {
+            for (sc, &yc) in s.iter_mut().zip(yi) {
+                *sc += yc as f64 * pi;
+            }
+        }
+    }
+    for (vc, &sc) in v.iter_mut().zip(s.iter()) {
+        // For s >= 0: trunc(s) and s - trunc(s) are exact, so this is f64::round(s).
+        let t = sc as u64;
+        *vc = t + ((sc - t as f64) >= 0.5) as u64;
+    }
+}
+
+/// [`nearest_multiple_body`] compiled for AVX-512 (vectorized conversions).
+///
+/// # Safety
+/// AVX-512F and AVX-512DQ must be available.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn nearest_multiple_avx512(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v: &mut [u64]) {
+    nearest_multiple_body(ys, p_inv, s, v);
+}
+
+/// [`nearest_multiple_body`] with the best code path for this CPU.
+fn nearest_multiple(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v: &mut [u64]) {
+    assert_eq!(s.len(), v.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if *AVX512.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+        }) {
+            // SAFETY: the features were detected at run time.
+            unsafe { nearest_multiple_avx512(ys, p_inv, s, v) };
+            return;
+        }
+    }
+    nearest_multiple_body(ys, p_inv, s, v);
+}
+
+/// `dst[i] = src[perm[i] mod N]` for `N = src.len()` (a power of two; `perm` is a permutation
+/// of `0..N` in practice, the mask only keeps every read in bounds).
+fn gather(dst: &mut [u64], src: &[u64], perm: &[u32]) {
+    let n = src.len();
+    assert!(n.is_power_of_two() && n <= 1 << 31 && dst.len() == n && perm.len() == n);
+    let mask = n - 1;
+    #[cfg(target_arch = "x86_64")]
+    let done = {
+        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if *AVX512.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f")) {
+            // SAFETY: AVX-512F was detected at run time; the lengths were checked above.
+            unsafe { gather_avx512(dst, src, perm) }
+        } else {
+            0
+        }
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    for (d, &p) in dst[done..].iter_mut().zip(&perm[done..]) {
+        *d = src[p as usize & mask];
+    }
+}
+
+/// The first `8 * floor(N / 8)` elements of [`gather`]; returns how many.
+///
+/// # Safety
+/// AVX-512F must be available; `src.len()` a power of two below `2^31`, `dst` and `perm` as
+/// long as `src`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gather_avx512(dst: &mut [u64], src: &[u64], perm: &[u32]) -> usize {
+    use std::arch::x86_64::*;
+    let n = dst.len() / 8 * 8;
+    let mask = _mm256_set1_epi32((src.len() - 1) as i32);
+    let mut c = 0;
+    while c < n {
+        // SAFETY: c + 8 <= n <= perm.len() = dst.len(); every index is masked below src.len().
+        unsafe {
+            let idx = _mm256_loadu_si256(perm.as_ptr().add(c).cast());
+            let idx = _mm256_and_si256(idx, mask);
+            let v = _mm512_i32gather_epi64::<8>(idx, src.as_ptr().cast());
+            _mm512_storeu_si512(dst.as_mut_ptr().add(c).cast(), v);
+        }
+        c += 8;
+    }
+    n
 }
 
 impl ModDownExact {
@@ -427,33 +532,32 @@ impl ModDownExact {
                 .filter(|(i, _)| Some(*i) != skip)
                 .fold(1u64, |acc, (_, pi)| m.mul(acc, m.reduce(pi.value())))
         };
+        let n = qp.n() as u64;
         let p_hat_inv = p
             .iter()
             .enumerate()
             .map(|(i, pi)| {
-                let v = pi.inv(prod_except(pi, Some(i))).expect("coprime primes");
-                (v, pi.shoup(v))
+                pi.inv(pi.mul(prod_except(pi, Some(i)), pi.reduce(n)))
+                    .expect("coprime primes")
             })
             .collect();
-        let mut p_hat_mod_q = vec![0u64; q_len * k];
-        let mut p_mod_q = Vec::with_capacity(q_len);
+        let mut conv_consts = vec![0u64; q_len * (k + 1)];
         let mut p_inv_mod_q = Vec::with_capacity(q_len);
         for (j, qj) in q.iter().enumerate() {
+            let inv = qj.inv(prod_except(qj, None)).expect("coprime primes");
+            let neg_inv = qj.neg(inv);
             for i in 0..k {
-                p_hat_mod_q[j * k + i] = prod_except(qj, Some(i));
+                conv_consts[j * (k + 1) + i] = qj.mul(prod_except(qj, Some(i)), neg_inv);
             }
-            let pm = prod_except(qj, None);
-            p_mod_q.push(pm);
-            let inv = qj.inv(pm).expect("coprime primes");
-            p_inv_mod_q.push((inv, qj.shoup(inv)));
+            conv_consts[j * (k + 1) + k] = 1;
+            p_inv_mod_q.push(inv);
         }
         Self {
             q_len,
             p: p.to_vec(),
             p_inv_f64: p.iter().map(|m| 1.0 / m.value() as f64).collect(),
             p_hat_inv,
-            p_hat_mod_q,
-            p_mod_q,
+            conv_consts,
             p_inv_mod_q,
         }
     }
@@ -487,75 +591,60 @@ impl ModDownExact {
             .into());
         }
         let n = qp.n();
-        let k = self.p.len();
-        let plans = qp.plans();
-        // y_i = [x_i (P/p_i)^{-1}]_{p_i} in coefficient form.
-        let mut y = take_buffer(k * n);
-        y.copy_from_slice(&data[self.q_len * n..]);
-        y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
-            plans[self.q_len + i].inverse(yi);
-            let (w, ws) = self.p_hat_inv[i];
-            let m = &self.p[i];
-            for v in yi.iter_mut() {
-                *v = m.mul_shoup(*v, w, ws);
-            }
-        });
-        // v = round(Σ y_i / p_i): the multiple of P to subtract for the centered remainder.
-        let mut v = take_buffer(n);
-        for (c, vc) in v.iter_mut().enumerate() {
-            let mut s = 0.0f64;
-            for i in 0..k {
-                s += y[i * n + c] as f64 * self.p_inv_f64[i];
-            }
-            *vc = s.round() as u64;
+        if let Some(perm) = finish.perm {
+            assert_eq!(perm.len(), n, "ModDown: permutation of the wrong length");
         }
+        let k = self.p.len();
+        let q_len = self.q_len;
+        let plans = qp.plans();
+        // y_i = [x_i (P/p_i)^{-1}]_{p_i} in coefficient form: the constant (with the 1/N of the
+        // inverse NTT folded in) is applied in the NTT domain, where it is a pointwise product.
+        let mut y = take_buffer(k * n);
+        y.par_chunks_mut(n).enumerate().for_each(|(i, yi)| {
+            let m = &self.p[i];
+            let xi = &data[(q_len + i) * n..(q_len + i + 1) * n];
+            dot_const(m, &[xi], &[m.bits()], &[self.p_hat_inv[i]], yi);
+            plans[q_len + i].inverse_unnormalized(yi);
+        });
+        // v = round(Σ y_i / p_i) (at most k): the multiple of P to subtract for the centered
+        // remainder.
+        let mut v = take_buffer(n);
+        let mut rows: Vec<&[u64]> = y.chunks(n).collect();
+        let mut s = [0f64; 1024];
+        for (b, vb) in v.chunks_mut(s.len()).enumerate() {
+            let yb: Vec<&[u64]> = rows.iter().map(|r| &r[b * s.len()..]).collect();
+            nearest_multiple(&yb, &self.p_inv_f64, &mut s[..vb.len()], vb);
+        }
+        rows.push(&v);
         let q_moduli = q.moduli();
-        // Rows of the conversion: the k residues y_i, then v (at most k) with constant -[P]_q.
+        // Rows of the conversion: the k residues y_i, then v.
         let mut row_bits: Vec<u32> = self.p.iter().map(|m| m.bits()).collect();
         row_bits.push(usize::BITS - k.leading_zeros() + 1);
-        // The output escapes (as a ciphertext polynomial), so it is a plain allocation, not a
-        // pooled buffer: the pool only lends buffers that come back.
-        let mut out = take_buffer(self.q_len * n);
+        // The output escapes as a ciphertext polynomial. A pooled buffer (already paged in) is
+        // still the cheapest memory for it when one is free: a fresh allocation of this size is
+        // `mmap`ed and page-faulted on first write.
+        let mut out = take_buffer(q_len * n);
         out.par_chunks_mut(n).enumerate().for_each(|(j, oj)| {
             let m = &q_moduli[j];
-            let row = &self.p_hat_mod_q[j * k..(j + 1) * k];
-            let pm = self.p_mod_q[j];
             let mut conv = take_buffer(n);
-            let mut rows: Vec<&[u64]> = y.chunks(n).collect();
-            rows.push(&v);
-            let mut w = row.to_vec();
-            w.push(m.value() - pm);
-            dot_const(m, &rows, &row_bits, &w, &mut conv);
+            let w = &self.conv_consts[j * (k + 1)..(j + 1) * (k + 1)];
+            dot_const(m, &rows, &row_bits, w, &mut conv);
             plans[j].forward(&mut conv);
-            // (x_j - conv_j)·P^{-1} = x_j·P^{-1} + conv_j·(q_j - P^{-1}).
-            let w = self.p_inv_mod_q[j].0;
+            // x_j·P^{-1} + conv_j (+ add_j), in place in the L2-resident scratch.
             let xj = &data[j * n..(j + 1) * n];
-            let bits = m.bits();
-            let (rows, consts) = ([xj, &conv[..]], [w, m.neg(w)]);
+            let w = self.p_inv_mod_q[j];
+            match finish.add {
+                None => m.mul_scalar_add_assign_slice(&mut conv, xj, w),
+                Some(a) => mul_scalar_add2(m, &mut conv, xj, w, a.limb(j)),
+            }
             match finish.perm {
-                None => {
-                    dot_const(m, &rows, &[bits, bits], &consts, oj);
-                    if let Some(a) = finish.add {
-                        m.add_assign_slice(oj, a.limb(j));
-                    }
-                }
-                Some(perm) => {
-                    // The limb is finished in an L2-sized scratch, then gathered.
-                    let mut tmp = take_buffer(n);
-                    dot_const(m, &rows, &[bits, bits], &consts, &mut tmp);
-                    if let Some(a) = finish.add {
-                        m.add_assign_slice(&mut tmp, a.limb(j));
-                    }
-                    for (d, &p) in oj.iter_mut().zip(perm) {
-                        *d = tmp[p as usize];
-                    }
-                    give_buffer(tmp);
-                }
+                None => oj.copy_from_slice(&conv),
+                Some(perm) => gather(oj, &conv, perm),
             }
             give_buffer(conv);
         });
-        give_buffer(y);
         give_buffer(v);
+        give_buffer(y);
         Ok(Poly::from_reduced_limbs(q, out)?)
     }
 }
@@ -591,4 +680,119 @@ pub(crate) fn pointwise_product(a: &Poly<Ntt>, b: &Poly<Ntt>) -> Result<Poly<Ntt
         .enumerate()
         .for_each(|(i, (dst, (x, y)))| dot_var(&moduli[i], &[x], &[y], dst));
     Ok(Poly::from_reduced_limbs(a.context(), out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParametersLiteral;
+    use num_bigint::BigUint;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{RngCore, SeedableRng};
+
+    /// Uniform residues over `ctx` (limb-major).
+    fn random_limbs(ctx: &Context, rng: &mut ChaCha20Rng) -> Vec<u64> {
+        let n = ctx.n();
+        let mut v = vec![0u64; ctx.num_limbs() * n];
+        for (limb, m) in v.chunks_mut(n).zip(ctx.moduli()) {
+            for x in limb {
+                *x = rng.next_u64() % m.value();
+            }
+        }
+        v
+    }
+
+    /// `round(x / P)` over `Q` with the centered remainder, by big-integer CRT of `x mod P`
+    /// (NTT form in and out).
+    fn reference_mod_down(qp: &Context, q_len: usize, data: &[u64]) -> Vec<u64> {
+        let n = qp.n();
+        let moduli = qp.moduli();
+        let mut coeffs = data.to_vec();
+        for (limb, plan) in coeffs.chunks_mut(n).zip(qp.plans()) {
+            plan.inverse(limb);
+        }
+        let p: Vec<u64> = moduli[q_len..].iter().map(|m| m.value()).collect();
+        let big_p = p.iter().fold(BigUint::from(1u32), |a, &x| a * x);
+        // CRT: r = Σ [y_i (P/p_i)^{-1}]_{p_i} (P/p_i) mod P.
+        let terms: Vec<(BigUint, u64)> = p
+            .iter()
+            .map(|&pi| {
+                let hat = &big_p / pi;
+                let hat_mod = (&hat % pi).to_u64_digits().first().copied().unwrap_or(0);
+                let inv = Modulus::new(pi).unwrap().inv(hat_mod).unwrap();
+                (hat, inv)
+            })
+            .collect();
+        let half = &big_p >> 1;
+        let mut out = vec![0u64; q_len * n];
+        for c in 0..n {
+            let mut r = BigUint::from(0u32);
+            for (i, (hat, inv)) in terms.iter().enumerate() {
+                let m = &moduli[q_len + i];
+                r += hat * m.mul(coeffs[(q_len + i) * n + c], *inv);
+            }
+            r %= &big_p;
+            let neg = r > half;
+            for j in 0..q_len {
+                let m = &moduli[j];
+                let qj = m.value();
+                let r_mod = |v: &BigUint| (v % qj).to_u64_digits().first().copied().unwrap_or(0);
+                // x - r_centered, where r_centered = r or r - P.
+                let mut d = m.sub(coeffs[j * n + c], r_mod(&r));
+                if neg {
+                    d = m.add(d, r_mod(&big_p));
+                }
+                let p_inv = m.inv(r_mod(&big_p)).unwrap();
+                out[j * n + c] = m.mul(d, p_inv);
+            }
+        }
+        for (limb, plan) in out.chunks_mut(n).zip(qp.plans()) {
+            plan.forward(limb);
+        }
+        out
+    }
+
+    /// ModDown equals the big-integer `round(x / P)` on the primes of the `N = 2^16` chain (in a
+    /// smaller ring), with and without a fused addition and automorphism.
+    #[test]
+    fn mod_down_matches_big_integer_reference() {
+        let lit = ParametersLiteral::n16_qp1325();
+        let params = Parameters::new(lit).unwrap();
+        let primes: Vec<u64> = params
+            .q_primes()
+            .iter()
+            .chain(params.p_primes())
+            .copied()
+            .collect();
+        let n = 1 << 10;
+        let q_len = params.q_primes().len();
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        for q_len in [q_len, 3, 1] {
+            let mut sel: Vec<u64> = primes[..q_len].to_vec();
+            sel.extend(params.p_primes());
+            let qp = Context::new(n, &sel).unwrap();
+            let q = Context::new(n, &sel[..q_len]).unwrap();
+            let down = ModDownExact::new(&qp, q_len);
+            let data = random_limbs(&qp, &mut rng);
+            let want = reference_mod_down(&qp, q_len, &data);
+            let got = down.apply(&qp, &q, &data).unwrap();
+            assert_eq!(got.data(), &want[..], "q_len {q_len}");
+            // Fused finish: σ(x + a).
+            let add = Poly::from_reduced_limbs(&q, random_limbs(&q, &mut rng)).unwrap();
+            let perm = hetal_math::automorphism_permutation(n, 5).unwrap();
+            let finish = Finish {
+                add: Some(&add),
+                perm: Some(&perm),
+            };
+            let got = down.apply_with(&qp, &q, &data, finish).unwrap();
+            for j in 0..q_len {
+                let m = &q.moduli()[j];
+                let sum: Vec<u64> = (0..n)
+                    .map(|c| m.add(want[j * n + c], add.limb(j)[c]))
+                    .collect();
+                let expect: Vec<u64> = perm.iter().map(|&p| sum[p as usize]).collect();
+                assert_eq!(&got.data()[j * n..(j + 1) * n], &expect[..], "limb {j}");
+            }
+        }
+    }
 }

@@ -12,9 +12,11 @@
 //!   coefficients per vector; every product of 52-bit operands is added exactly into a pair of
 //!   accumulators (`vpmadd52luq` adds its low 52 bits to `L`, `vpmadd52huq` its high 52 bits to
 //!   `H`, so the sum is `H·2^52 + L`). Operands wider than 52 bits (the 60/61-bit primes of a
-//!   chain) are split, `a = a_lo + 2^52·a_hi`, into two terms with constants `w` and
-//!   `[w·2^52]_p`. At the end `H·2^52 + L` is reduced with two Shoup products in radix `2^52`
-//!   (`H·[2^52]_p` and `L·1`), each in `[0, 2p)`, and two conditional subtractions. Terms are
+//!   chain) are split, `a = a_lo + 2^52·a_hi`, into two products with constants `w` and
+//!   `[w·2^52]_p` (the row is loaded once); a product whose bounds keep it below `2^52` (such
+//!   as `a_hi · [w·2^52]_p` for a 61-bit row and a 40-bit `p`, or a small row) skips
+//!   `vpmadd52huq`. At the end `H·2^52 + L` is reduced with two Shoup products in radix `2^52`
+//!   (`H·[2^52]_p` and `L·1`), each in `[0, 2p)`, and two conditional subtractions. Rows are
 //!   processed in chunks small enough that `H` stays below `2^52` (the running remainder of a
 //!   chunk seeds `L` of the next).
 //!
@@ -232,6 +234,50 @@ pub fn dot_var2_with(
     };
     scalar_dot_var(m, a, b, out0, done);
     scalar_dot_var(m, a, d, out1, done);
+}
+
+/// `acc[i] = acc[i] + a[i] · w + b[i] mod p` for a scalar `w < p` and reduced operands (`< p`),
+/// in one pass (the last step of an exact ModDown with a fused addition). Output in `[0, p)`.
+///
+/// # Panics
+/// If the lengths disagree or `w >= p`.
+pub fn mul_scalar_add2(m: &Modulus, acc: &mut [u64], a: &[u64], w: u64, b: &[u64]) {
+    mul_scalar_add2_with(Kernel::detect(), m, acc, a, w, b);
+}
+
+/// [`mul_scalar_add2`] with an explicit kernel.
+///
+/// # Panics
+/// As [`mul_scalar_add2`].
+pub fn mul_scalar_add2_with(
+    kernel: Kernel,
+    m: &Modulus,
+    acc: &mut [u64],
+    a: &[u64],
+    w: u64,
+    b: &[u64],
+) {
+    assert!(
+        acc.len() == a.len() && a.len() == b.len(),
+        "mul_scalar_add2: lengths must agree"
+    );
+    assert!(
+        w < m.value(),
+        "mul_scalar_add2: the constant must be below p"
+    );
+    debug_assert!(acc.iter().chain(a).chain(b).all(|&x| x < m.value()));
+    let done = if use_ifma(kernel, m) {
+        ifma::mul_scalar_add2(m, acc, a, w, b)
+    } else {
+        0
+    };
+    let ws = m.shoup(w);
+    let p = m.value();
+    for ((z, &x), &y) in acc[done..].iter_mut().zip(&a[done..]).zip(&b[done..]) {
+        let s = *z + m.mul_shoup(x, w, ws);
+        let s = s.min(s.wrapping_sub(p)) + y;
+        *z = s.min(s.wrapping_sub(p));
+    }
 }
 
 /// Pointwise kernels behind [`Modulus`]'s slice methods: each returns how many leading
@@ -459,6 +505,15 @@ mod ifma {
     pub(super) fn mul_scalar_add_assign(_: &Modulus, _: &mut [u64], _: &[u64], _: u64) -> usize {
         0
     }
+    pub(super) fn mul_scalar_add2(
+        _: &Modulus,
+        _: &mut [u64],
+        _: &[u64],
+        _: u64,
+        _: &[u64],
+    ) -> usize {
+        0
+    }
 
     pub(super) fn dot_const(
         _: &Modulus,
@@ -551,12 +606,21 @@ mod ifma {
         (n.saturating_sub(1) as usize).clamp(1, 1024)
     }
 
-    /// One term of a constant dot product: a row, shifted right by 0 or 52 (IFMA reads only the
-    /// low 52 bits of each operand, so shift 0 selects `a_lo`), times a 52-bit constant.
+    /// One row of a constant dot product. IFMA reads only the low 52 bits of each operand, so
+    /// the row value `a` itself stands for `a_lo`; a row wider than 52 bits adds a second
+    /// product `a_hi · [w·2^52]_p` with `a_hi = a >> 52`. A product known to be below `2^52`
+    /// (small row values or a narrow `p`) only needs `vpmadd52luq`: its high half is zero.
     struct Term<'a> {
         row: &'a [u64],
-        shift: u32,
         w: u64,
+        /// `[w·2^52]_p` (used if `wide`).
+        w_hi: u64,
+        /// Whether `a_lo · w` may reach `2^52` (needs `vpmadd52huq`).
+        lo_hi: bool,
+        /// Whether the row is wider than 52 bits.
+        wide: bool,
+        /// Whether `a_hi · w_hi` may reach `2^52`.
+        hi_hi: bool,
     }
 
     /// Processes the first `8 * floor(n / 8)` coefficients; returns how many.
@@ -568,26 +632,39 @@ mod ifma {
         out: &mut [u64],
     ) -> usize {
         let p = m.value();
+        let p_bits = m.bits();
         let w52 = ((1u128 << 52) % p as u128) as u64;
-        let mut terms = Vec::with_capacity(2 * rows.len());
-        for ((row, &bits), &wi) in rows.iter().zip(row_bits).zip(w) {
-            terms.push(Term {
+        let terms: Vec<Term<'_>> = rows
+            .iter()
+            .zip(row_bits)
+            .zip(w)
+            .map(|((row, &bits), &wi)| Term {
                 row,
-                shift: 0,
                 w: wi,
-            });
-            if bits > 52 {
-                terms.push(Term {
-                    row,
-                    shift: 52,
-                    w: ((wi as u128 * w52 as u128) % p as u128) as u64,
-                });
+                w_hi: ((wi as u128 * w52 as u128) % p as u128) as u64,
+                lo_hi: bits.min(52) + p_bits > 52,
+                wide: bits > 52,
+                hi_hi: bits.saturating_sub(52) + p_bits > 52,
+            })
+            .collect();
+        // Chunks of rows such that H + floor(L / 2^52) stays below 2^52: a row adds below p to
+        // H per product with a high half, and below 2^52 to L per product (carrying less than
+        // one into H each); the remainder seeding L is below p < 2^50. At most 1024 rows keep
+        // L below 1 + 2·1024·2^52 < 2^64.
+        let mut chunks = Vec::new();
+        let (mut start, mut used) = (0usize, 0u64);
+        for (i, t) in terms.iter().enumerate() {
+            let cost = (t.lo_hi as u64 + (t.wide && t.hi_hi) as u64) * p + 1 + t.wide as u64;
+            if i > start && (used + cost >= (1 << 52) - 1 || i - start >= 1024) {
+                chunks.push(start..i);
+                start = i;
+                used = 0;
             }
+            used += cost;
         }
-        // Each term multiplies a value below 2^52 by one below p < 2^bits(p).
-        let chunk = chunk_len(m.bits());
+        chunks.push(start..terms.len());
         // SAFETY: `use_ifma` checked AVX-512F and AVX-512IFMA at run time.
-        unsafe { const_kernel(&Reducer::new(m), &terms, chunk, out) }
+        unsafe { const_kernel(&Reducer::new(m), &terms, &chunks, out) }
     }
 
     /// Processes the first `8 * floor(n / 8)` coefficients; returns how many.
@@ -637,29 +714,59 @@ mod ifma {
         _mm512_min_epu64(s, _mm512_sub_epi64(s, p))
     }
 
+    /// Adds one row's products for one vector of coefficients to `(L, H)`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn const_mac(
+        t: &Term<'_>,
+        a: __m512i,
+        w: __m512i,
+        w_hi: __m512i,
+        l: &mut __m512i,
+        h: &mut __m512i,
+    ) {
+        *l = _mm512_madd52lo_epu64(*l, a, w);
+        if t.lo_hi {
+            *h = _mm512_madd52hi_epu64(*h, a, w);
+        }
+        if t.wide {
+            let a_hi = _mm512_srli_epi64::<52>(a);
+            *l = _mm512_madd52lo_epu64(*l, a_hi, w_hi);
+            if t.hi_hi {
+                *h = _mm512_madd52hi_epu64(*h, a_hi, w_hi);
+            }
+        }
+    }
+
     /// # Safety
-    /// AVX-512F and AVX-512IFMA must be available; every row must be as long as `out`.
+    /// AVX-512F and AVX-512IFMA must be available; every row must be as long as `out`;
+    /// `chunks` must partition the terms as [`dot_const`] does.
     #[target_feature(enable = "avx512f,avx512ifma")]
     unsafe fn const_kernel(
         r: &Reducer,
         terms: &[Term<'_>],
-        chunk: usize,
+        chunks: &[std::ops::Range<usize>],
         out: &mut [u64],
     ) -> usize {
         let n = out.len() / 8 * 8;
         let zero = _mm512_setzero_si512();
-        let ws: Vec<__m512i> = terms
+        let ws: Vec<(__m512i, __m512i)> = terms
             .iter()
-            .map(|t| _mm512_set1_epi64(t.w as i64))
+            .map(|t| {
+                (
+                    _mm512_set1_epi64(t.w as i64),
+                    _mm512_set1_epi64(t.w_hi as i64),
+                )
+            })
             .collect();
         let mut c = 0;
         // Two vectors per iteration: four independent accumulator chains hide IFMA latency.
         while c + 16 <= n {
             let mut acc0 = zero;
             let mut acc1 = zero;
-            for (ts, wc) in terms.chunks(chunk).zip(ws.chunks(chunk)) {
+            for ch in chunks {
                 let (mut l0, mut h0, mut l1, mut h1) = (acc0, zero, acc1, zero);
-                for (t, &w) in ts.iter().zip(wc) {
+                for (t, &(w, w_hi)) in terms[ch.clone()].iter().zip(&ws[ch.clone()]) {
                     // SAFETY: c + 16 <= n <= t.row.len().
                     let (a0, a1) = unsafe {
                         let ptr = t.row.as_ptr().add(c);
@@ -668,12 +775,8 @@ mod ifma {
                             _mm512_loadu_si512(ptr.add(8).cast()),
                         )
                     };
-                    let sh = _mm_cvtsi32_si128(t.shift as i32);
-                    let (a0, a1) = (_mm512_srl_epi64(a0, sh), _mm512_srl_epi64(a1, sh));
-                    l0 = _mm512_madd52lo_epu64(l0, a0, w);
-                    h0 = _mm512_madd52hi_epu64(h0, a0, w);
-                    l1 = _mm512_madd52lo_epu64(l1, a1, w);
-                    h1 = _mm512_madd52hi_epu64(h1, a1, w);
+                    const_mac(t, a0, w, w_hi, &mut l0, &mut h0);
+                    const_mac(t, a1, w, w_hi, &mut l1, &mut h1);
                 }
                 acc0 = reduce(r, h0, l0);
                 acc1 = reduce(r, h1, l1);
@@ -688,14 +791,12 @@ mod ifma {
         }
         while c < n {
             let mut acc = zero;
-            for (ts, wc) in terms.chunks(chunk).zip(ws.chunks(chunk)) {
+            for ch in chunks {
                 let (mut l, mut h) = (acc, zero);
-                for (t, &w) in ts.iter().zip(wc) {
+                for (t, &(w, w_hi)) in terms[ch.clone()].iter().zip(&ws[ch.clone()]) {
                     // SAFETY: c + 8 <= n <= t.row.len().
                     let a = unsafe { _mm512_loadu_si512(t.row.as_ptr().add(c).cast()) };
-                    let a = _mm512_srl_epi64(a, _mm_cvtsi32_si128(t.shift as i32));
-                    l = _mm512_madd52lo_epu64(l, a, w);
-                    h = _mm512_madd52hi_epu64(h, a, w);
+                    const_mac(t, a, w, w_hi, &mut l, &mut h);
                 }
                 acc = reduce(r, h, l);
             }
@@ -807,14 +908,27 @@ mod ifma {
     /// Processes the first `8 * floor(n / 8)` elements; returns how many.
     pub(super) fn mul_scalar_assign(m: &Modulus, a: &mut [u64], w: u64) -> usize {
         // SAFETY: `use_ifma` checked AVX-512F and AVX-512IFMA.
-        unsafe { scalar_kernel::<false>(m.value(), w, a, None) }
+        unsafe { scalar_kernel::<false>(m.value(), w, a, None, None) }
     }
 
     /// Processes the first `8 * floor(n / 8)` elements; returns how many.
     pub(super) fn mul_scalar_add_assign(m: &Modulus, acc: &mut [u64], a: &[u64], w: u64) -> usize {
         assert_eq!(acc.len(), a.len());
         // SAFETY: `use_ifma` checked AVX-512F and AVX-512IFMA; lengths are equal.
-        unsafe { scalar_kernel::<true>(m.value(), w, acc, Some(a)) }
+        unsafe { scalar_kernel::<true>(m.value(), w, acc, Some(a), None) }
+    }
+
+    /// Processes the first `8 * floor(n / 8)` elements; returns how many.
+    pub(super) fn mul_scalar_add2(
+        m: &Modulus,
+        acc: &mut [u64],
+        a: &[u64],
+        w: u64,
+        b: &[u64],
+    ) -> usize {
+        assert!(acc.len() == a.len() && a.len() == b.len());
+        // SAFETY: `use_ifma` checked AVX-512F and AVX-512IFMA; lengths are equal.
+        unsafe { scalar_kernel::<true>(m.value(), w, acc, Some(a), Some(b)) }
     }
 
     /// `dst = dst + x·y` (`ACC = true`) or `dst = dst·y` (`ACC = false`, `x = None`) mod `p`,
@@ -854,21 +968,25 @@ mod ifma {
         n
     }
 
-    /// `dst = dst·w` (`ACC = false`) or `dst = dst + a·w` (`ACC = true`) mod `p`, by Shoup's
-    /// method in radix `2^52`: `q = floor(x·floor(w·2^52/p) / 2^52)`, `x·w - q·p` in `[0, 2p)`
-    /// for `x < 2^52`, `w < p < 2^50`.
+    /// `dst = dst·w` (`ACC = false`) or `dst = dst + a·w (+ b)` (`ACC = true`) mod `p`, by
+    /// Shoup's method in radix `2^52`: `q = floor(x·floor(w·2^52/p) / 2^52)`, `x·w - q·p` in
+    /// `[0, 2p)` for `x < 2^52`, `w < p < 2^50`; adding `dst` and `b` (each `< p`) stays below
+    /// `4p < 2^52`.
     ///
     /// # Safety
-    /// AVX-512F and AVX-512IFMA must be available; `a` (if any) at least as long as `dst`.
+    /// AVX-512F and AVX-512IFMA must be available; `a` and `b` (if any) at least as long as
+    /// `dst`.
     #[target_feature(enable = "avx512f,avx512ifma")]
     unsafe fn scalar_kernel<const ACC: bool>(
         p: u64,
         w: u64,
         dst: &mut [u64],
         a: Option<&[u64]>,
+        b: Option<&[u64]>,
     ) -> usize {
         debug_assert!(w < p && p < 1 << 50);
         debug_assert!(a.is_none_or(|a| a.len() >= dst.len()));
+        debug_assert!(b.is_none_or(|b| b.len() >= dst.len()));
         let n = dst.len() / 8 * 8;
         let zero = _mm512_setzero_si512();
         let mask = _mm512_set1_epi64(MASK52 as i64);
@@ -891,6 +1009,10 @@ mod ifma {
                 let mut t = _mm512_and_si512(_mm512_sub_epi64(xw, qp), mask); // [0, 2p)
                 if ACC {
                     t = _mm512_add_epi64(t, _mm512_loadu_si512(d.cast())); // [0, 3p)
+                    if let Some(b) = b {
+                        // [0, 4p)
+                        t = _mm512_add_epi64(t, _mm512_loadu_si512(b.as_ptr().add(c).cast()));
+                    }
                     t = _mm512_min_epu64(t, _mm512_sub_epi64(t, p2));
                 }
                 t = _mm512_min_epu64(t, _mm512_sub_epi64(t, pv));

@@ -1,7 +1,7 @@
 //! The dot-product kernels (scalar and AVX-512 IFMA) against an exact `u128` oracle that
 //! reduces every product with `%` (independent of the Barrett/Shoup code under test).
 
-use hetal_math::dot::{Kernel, dot_const_with, dot_var_with, dot_var2_with};
+use hetal_math::dot::{Kernel, dot_const_with, dot_var_with, dot_var2_with, mul_scalar_add2_with};
 use hetal_math::{Modulus, generate_ntt_primes};
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
@@ -102,6 +102,33 @@ proptest! {
                 prop_assert_eq!(out[c], want, "{:?} c={}", k, c);
                 prop_assert_eq!(out0[c], want, "{:?} c={}", k, c);
                 prop_assert_eq!(out1[c], oracle_var(p, &a, &d, c), "{:?} c={}", k, c);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn mul_scalar_add2_matches_oracle(
+        p_bits in prop::sample::select(vec![20u32, 31, 40, 45, 49, 50, 51, 55, 60, 61]),
+        n in 1usize..70,
+        extreme in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let m = prime(p_bits, (seed % 3) as usize);
+        let p = m.value();
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let mut row = || -> Vec<u64> { (0..n).map(|_| sample(&mut rng, p, extreme)).collect() };
+        let (acc, a, b) = (row(), row(), row());
+        let w = sample(&mut rng, p, extreme);
+        for k in kernels() {
+            let mut out = acc.clone();
+            mul_scalar_add2_with(k, &m, &mut out, &a, w, &b);
+            for c in 0..n {
+                let want = (acc[c] as u128 + a[c] as u128 * w as u128 + b[c] as u128) % p as u128;
+                prop_assert_eq!(out[c], want as u64, "{:?} c={}", k, c);
             }
         }
     }
