@@ -157,7 +157,9 @@ impl NttPlan {
         self.plan.normalize(a);
     }
 
-    /// Inverse transform without the `1/N` factor (output is `N` times the coefficients).
+    /// Inverse transform without the `1/N` factor (output is `N` times the coefficients),
+    /// fully reduced to `[0, p)` like every transform here (the backend's last butterfly
+    /// reduces; `tests/ntt.rs` checks it for every prime size it dispatches on).
     #[inline]
     pub fn inverse_unnormalized(&self, a: &mut [u64]) {
         debug_assert_eq!(a.len(), self.n);
