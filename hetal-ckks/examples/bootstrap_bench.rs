@@ -2,7 +2,7 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys] [--meta]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys] [--meta] [--no-malloc-tuning]
 //! ```
 //!
 //! Presets: `n16_qp1545_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
@@ -39,6 +39,10 @@ fn main() {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1).cloned())
     };
+    // Keep freed polynomial buffers in the process (see `hetal_ckks::memory`);
+    // `--no-malloc-tuning` measures with the C allocator's defaults.
+    let malloc_tuned = !args.iter().any(|a| a == "--no-malloc-tuning")
+        && hetal_ckks::memory::retain_freed_memory();
     let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1545_h192h32".into());
     let threads: usize = arg("--threads").map_or(1, |t| t.parse().expect("--threads T"));
     let runs: usize = arg("--runs").map_or(3, |t| t.parse().expect("--runs R"));
@@ -109,7 +113,7 @@ fn main() {
     let boot_s = times[times.len() / 2];
     println!(
         "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \
-         \"s2c_keys_at_level\": {}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \
+         \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
          \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",

@@ -29,6 +29,8 @@ fn process_cpu_ms() -> f64 {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    // Keep freed polynomial buffers in the process (see `hetal_ckks::memory`).
+    hetal_ckks::memory::retain_freed_memory();
     let op = args
         .get(1)
         .map(String::as_str)

@@ -67,6 +67,8 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    // Keep freed polynomial buffers in the process (see `hetal_ckks::memory`).
+    hetal_ckks::memory::retain_freed_memory();
     let get = |name: &str| {
         args.iter()
             .position(|a| a == name)

@@ -27,6 +27,7 @@ pub mod evaluator;
 pub mod keys;
 pub mod keyswitch;
 pub mod lintrans;
+pub mod memory;
 pub mod params;
 pub mod plaintext;
 pub mod polyeval;

@@ -107,6 +107,8 @@ fn parameters(preset: &str, level: usize) -> Result<Parameters, Box<dyn std::err
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep freed polynomial buffers in the process (see `hetal_ckks::memory`).
+    hetal_ckks::memory::retain_freed_memory();
     let args = parse_args()?;
     rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
