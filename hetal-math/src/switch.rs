@@ -388,6 +388,7 @@ impl Poly<Ntt> {
     /// # Errors
     /// [`Error::InvalidArgument`] if the polynomial has a single limb.
     pub fn divide_round_by_last(&self) -> Result<Poly<Ntt>> {
+        use rayon::prelude::*;
         let ctx = self.context();
         let (last, h, consts) = rescale_constants(ctx)?;
         let n = self.n();
@@ -395,18 +396,32 @@ impl Poly<Ntt> {
         let mut top = self.limb(k - 1).to_vec();
         ctx.plans()[k - 1].inverse(&mut top);
         top.iter_mut().for_each(|v| *v = last.add(*v, h));
-        let mut out = self.data()[..(k - 1) * n].to_vec();
-        let mut buf = vec![0u64; n];
-        for (i, &m) in ctx.moduli()[..k - 1].iter().enumerate() {
-            let (hi, w, ws) = consts[i];
-            for (b, &t) in buf.iter_mut().zip(&top) {
-                *b = lift(&m, t, hi);
-            }
-            ctx.plans()[i].forward(&mut buf);
-            for (x, &t) in out[i * n..(i + 1) * n].iter_mut().zip(&buf) {
-                *x = m.mul_shoup(m.sub(*x, t), w, ws);
-            }
-        }
+        let top_bits = [last.bits()];
+        let data = self.data();
+        // Limbs in parallel, each in three vectorized passes and no copy of the input:
+        // [s]_{q_i} (IFMA reduction), `- h`, forward NTT; then `(x_i - ·)·q_l^{-1}` as one
+        // constant dot product `x_i·w + ·(q_i - w)` into the output.
+        let mut out = vec![0u64; (k - 1) * n];
+        out.par_chunks_mut(n)
+            .zip(ctx.moduli()[..k - 1].par_iter())
+            .enumerate()
+            .for_each(|(i, (dst, m))| {
+                let (hi, w, _) = consts[i];
+                let mut buf = vec![0u64; n];
+                crate::dot::dot_const(m, &[&top], &top_bits, &[1], &mut buf);
+                for b in buf.iter_mut() {
+                    *b = m.sub(*b, hi);
+                }
+                ctx.plans()[i].forward(&mut buf);
+                let bits = m.bits();
+                crate::dot::dot_const(
+                    m,
+                    &[&data[i * n..(i + 1) * n], &buf],
+                    &[bits, bits],
+                    &[w, m.neg(w)],
+                    dst,
+                );
+            });
         Ok(Poly::from_raw(&ctx.prefix(k - 1)?, out))
     }
 }
