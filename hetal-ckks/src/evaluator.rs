@@ -122,34 +122,25 @@ impl Evaluator {
         Ok(())
     }
 
+    /// `a ± b` component by component (each in one pass, no copy first); the extra components
+    /// of the longer ciphertext are copied (negated for `a - b` with `b` longer).
     fn combine(
         &self,
         op: &'static str,
         a: &Ciphertext,
         b: &Ciphertext,
-        f: impl Fn(&mut Poly<Ntt>, &Poly<Ntt>) -> hetal_math::Result<()>,
-        negate_extra: bool,
+        sub: bool,
     ) -> Result<Ciphertext> {
         self.check_same(op, a, b)?;
-        let (long, short, swapped) = if a.c.len() >= b.c.len() {
-            (a, b, false)
-        } else {
-            (b, a, true)
-        };
-        let mut c = long.c.clone();
-        if swapped && negate_extra {
-            // a - b with b longer: start from -b then add a.
-            for x in c.iter_mut() {
-                x.neg_assign();
-            }
-            for (x, y) in c.iter_mut().zip(&short.c) {
-                x.add_assign(y)?;
-            }
-        } else {
-            for (x, y) in c.iter_mut().zip(&short.c) {
-                f(x, y)?;
-            }
-        }
+        let len = a.c.len().max(b.c.len());
+        let c = (0..len)
+            .map(|i| match (a.c.get(i), b.c.get(i)) {
+                (Some(x), Some(y)) => Ok(if sub { x.sub(y)? } else { x.add(y)? }),
+                (Some(x), None) => Ok(x.clone()),
+                (None, Some(y)) => Ok(if sub { y.neg() } else { y.clone() }),
+                (None, None) => unreachable!("i < the longer length"),
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Ciphertext {
             c,
             level: a.level,
@@ -163,7 +154,7 @@ impl Evaluator {
     /// # Errors
     /// [`Error::LevelMismatch`] or [`Error::ScaleMismatch`].
     pub fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.combine("add", a, b, |x, y| x.add_assign(y), false)
+        self.combine("add", a, b, false)
     }
 
     /// `a - b`.
@@ -171,7 +162,7 @@ impl Evaluator {
     /// # Errors
     /// [`Error::LevelMismatch`] or [`Error::ScaleMismatch`].
     pub fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        self.combine("sub", a, b, |x, y| x.sub_assign(y), true)
+        self.combine("sub", a, b, true)
     }
 
     /// `-a`.

@@ -270,9 +270,30 @@ impl<R: Representation> Poly<R> {
     /// # Errors
     /// [`Error::MismatchedBases`] if the rings differ.
     pub fn add(&self, rhs: &Self) -> Result<Self> {
-        let mut r = self.clone();
-        r.add_assign(rhs)?;
-        Ok(r)
+        self.zip_limbs(rhs, "add", |m, a, b| m.add(a, b))
+    }
+
+    /// `f(a, b)` coefficient by coefficient into a new polynomial, in one pass (no copy of
+    /// either operand first), limbs in parallel.
+    fn zip_limbs(
+        &self,
+        rhs: &Self,
+        op: &'static str,
+        f: impl Fn(&crate::modulus::Modulus, u64, u64) -> u64 + Sync,
+    ) -> Result<Self> {
+        use rayon::prelude::*;
+        self.check_same(rhs, op)?;
+        let n = self.n();
+        let mut out = vec![0u64; self.data.len()];
+        out.par_chunks_mut(n)
+            .zip(self.data.par_chunks(n).zip(rhs.data.par_chunks(n)))
+            .zip(self.ctx.moduli().par_iter())
+            .for_each(|((dst, (a, b)), m)| {
+                for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+                    *d = f(m, x, y);
+                }
+            });
+        Ok(Poly::from_raw(&self.ctx, out))
     }
 
     /// `self - rhs`.
@@ -280,9 +301,7 @@ impl<R: Representation> Poly<R> {
     /// # Errors
     /// [`Error::MismatchedBases`] if the rings differ.
     pub fn sub(&self, rhs: &Self) -> Result<Self> {
-        let mut r = self.clone();
-        r.sub_assign(rhs)?;
-        Ok(r)
+        self.zip_limbs(rhs, "sub", |m, a, b| m.sub(a, b))
     }
 
     /// `-self`.
