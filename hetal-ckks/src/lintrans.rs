@@ -595,20 +595,15 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
         encoded
             .iter()
             .map(|giants| {
-                let mut acc: Option<B::Ct> = None;
-                for (rotation, _) in giants.iter() {
+                let rotated = giants.iter().map(|(rotation, _)| {
                     let inner = sums.next().expect("one sum per giant step");
-                    let inner = if *rotation == 0 {
-                        inner
+                    if *rotation == 0 {
+                        Ok(inner)
                     } else {
-                        backend.rotate(&inner, *rotation as i32)?
-                    };
-                    acc = Some(match acc {
-                        None => inner,
-                        Some(s) => backend.add(&s, &inner)?,
-                    });
-                }
-                acc.ok_or_else(|| Error::InvalidArgument {
+                        backend.rotate(&inner, *rotation as i32)
+                    }
+                });
+                crate::backend::sum_terms(backend, rotated)?.ok_or_else(|| Error::InvalidArgument {
                     op: "LinearTransformPlan::evaluate",
                     reason: "a transform without diagonals".into(),
                 })

@@ -233,19 +233,14 @@ pub trait SlotBackend: Send + Sync {
         groups
             .iter()
             .map(|group| {
-                let mut acc: Option<Self::Ct> = None;
-                for (k, p) in group {
+                let products = group.iter().map(|(k, p)| {
                     let r = match steps.binary_search(k) {
                         Ok(i) => &rotated[i],
                         Err(_) => a,
                     };
-                    let prod = self.mul_plain(r, p)?;
-                    acc = Some(match acc {
-                        None => prod,
-                        Some(s) => self.add(&s, &prod)?,
-                    });
-                }
-                acc.ok_or_else(|| Error::InvalidArgument {
+                    self.mul_plain(r, p)
+                });
+                sum_terms(self, products)?.ok_or_else(|| Error::InvalidArgument {
                     op: "rotation_sums",
                     reason: "an empty group".into(),
                 })
@@ -351,6 +346,23 @@ pub trait SlotClient: SlotBackend {
     fn decrypt_real(&self, a: &Self::Ct) -> Result<Vec<f64>> {
         Ok(self.decrypt(a)?.into_iter().map(|z| z.re).collect())
     }
+}
+
+/// The sum of `terms` with [`SlotBackend::add`], left to right (`None` for no terms); the first
+/// error stops it.
+pub(crate) fn sum_terms<B: SlotBackend + ?Sized>(
+    backend: &B,
+    terms: impl IntoIterator<Item = Result<B::Ct>>,
+) -> Result<Option<B::Ct>> {
+    let mut acc: Option<B::Ct> = None;
+    for t in terms {
+        let t = t?;
+        acc = Some(match acc {
+            None => t,
+            Some(s) => backend.add(&s, &t)?,
+        });
+    }
+    Ok(acc)
 }
 
 /// Encodes real values at the canonical scale of `level` (a convenience over
