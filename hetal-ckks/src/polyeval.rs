@@ -48,6 +48,7 @@
 use crate::backend::{Complex64, SlotBackend};
 use crate::{Error, Result};
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// The basis a [`Polynomial`]'s coefficients are expressed in.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -434,7 +435,7 @@ pub fn evaluate_many<B: SlotBackend + ?Sized>(
         mask,
         cache: HashMap::new(),
     };
-    ev.cache.insert(1, t.clone());
+    ev.cache.insert(1, Rc::new(t.clone()));
     polys
         .iter()
         .map(|p| match ev.eval_rec(&p.coeffs, baby)? {
@@ -457,14 +458,15 @@ struct Evaluator<'a, B: SlotBackend + ?Sized> {
     backend: &'a B,
     cheb: bool,
     mask: Option<&'a [f64]>,
-    cache: HashMap<usize, B::Ct>,
+    /// Computed powers (or Chebyshev polynomials) of the input, shared without copies.
+    cache: HashMap<usize, Rc<B::Ct>>,
 }
 
 impl<B: SlotBackend + ?Sized> Evaluator<'_, B> {
     /// `T_i` (or `x^i`) at level `top - ceil(log2 i)`.
-    fn power(&mut self, i: usize) -> Result<B::Ct> {
+    fn power(&mut self, i: usize) -> Result<Rc<B::Ct>> {
         if let Some(ct) = self.cache.get(&i) {
-            return Ok(ct.clone());
+            return Ok(Rc::clone(ct));
         }
         let b = self.backend;
         let ct = if i.is_power_of_two() {
@@ -488,7 +490,8 @@ impl<B: SlotBackend + ?Sized> Evaluator<'_, B> {
                 prod
             }
         };
-        self.cache.insert(i, ct.clone());
+        let ct = Rc::new(ct);
+        self.cache.insert(i, Rc::clone(&ct));
         Ok(ct)
     }
 
