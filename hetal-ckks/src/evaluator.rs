@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use crate::keyswitch::{
     Decomposition, Finish, add_permuted, decompose, give_buffer, inner_product, key_switch_single,
-    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product, take_buffer,
+    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product,
 };
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
@@ -1046,12 +1046,18 @@ impl Evaluator {
                     .fold(1u64, |acc, &p| m.mul(acc, m.reduce(p)))
             })
             .collect();
-        let lift = |c: &Poly<Ntt>, j: usize, dst: &mut [u64]| {
-            let (m, w) = (&moduli[j], p_mod_q[j]);
-            for (d, &x) in dst.iter_mut().zip(c.limb(j)) {
-                *d = m.mul(x, w);
-            }
+        // P·c_0 and P·c_1 over Q_l (computed once; every automorphism adds σ of them).
+        let lift = |c: &Poly<Ntt>| -> Vec<u64> {
+            let mut out = vec![0u64; q_len * n];
+            out.par_chunks_mut(n).enumerate().for_each(|(j, dst)| {
+                let (m, w) = (&moduli[j], p_mod_q[j]);
+                for (d, &x) in dst.iter_mut().zip(c.limb(j)) {
+                    *d = m.mul(x, w);
+                }
+            });
+            out
         };
+        let p_c0 = lift(&ct.c[0]);
         let dec = if keys.iter().any(Option::is_some) {
             Some(decompose(&self.params, &ct.c[1], level)?)
         } else {
@@ -1062,55 +1068,41 @@ impl Evaluator {
             .iter()
             .zip(&keys)
             .map(|(&g, key)| {
+                let Some(key) = key else {
+                    // The identity: (P·c_0, P·c_1), zero modulo P.
+                    let mut r0 = p_c0.clone();
+                    let mut r1 = lift(&ct.c[1]);
+                    r0.resize(limbs * n, 0);
+                    r1.resize(limbs * n, 0);
+                    return Ok([r0, r1]);
+                };
+                let dec = dec.as_ref().expect("decomposed when a key is used");
+                let (x0, x1) = inner_product(&self.params, dec, key)?;
+                let perm = automorphism_permutation(n, g)?;
                 let mut r0 = vec![0u64; limbs * n];
                 let mut r1 = vec![0u64; limbs * n];
-                match key {
-                    None => {
-                        r0[..q_len * n]
-                            .par_chunks_mut(n)
-                            .zip(r1[..q_len * n].par_chunks_mut(n))
-                            .enumerate()
-                            .for_each(|(j, (d0, d1))| {
-                                lift(&ct.c[0], j, d0);
-                                lift(&ct.c[1], j, d1);
-                            });
-                    }
-                    Some(key) => {
-                        let dec = dec.as_ref().expect("decomposed when a key is used");
-                        let (x0, x1) = inner_product(&self.params, dec, key)?;
-                        let perm = automorphism_permutation(n, g)?;
-                        r0.par_chunks_mut(n)
-                            .zip(r1.par_chunks_mut(n))
-                            .enumerate()
-                            .for_each(|(t, (d0, d1))| {
-                                let m = &moduli[t];
-                                let (s0, s1) = (&x0[t * n..(t + 1) * n], &x1[t * n..(t + 1) * n]);
-                                if t < q_len {
-                                    let mut tmp = take_buffer(n);
-                                    lift(&ct.c[0], t, &mut tmp);
-                                    for (a, &b) in tmp.iter_mut().zip(s0) {
-                                        *a = m.add(*a, b);
-                                    }
-                                    for ((o0, o1), &p) in
-                                        d0.iter_mut().zip(d1.iter_mut()).zip(&*perm)
-                                    {
-                                        *o0 = tmp[p as usize];
-                                        *o1 = s1[p as usize];
-                                    }
-                                    give_buffer(tmp);
-                                } else {
-                                    for ((o0, o1), &p) in
-                                        d0.iter_mut().zip(d1.iter_mut()).zip(&*perm)
-                                    {
-                                        *o0 = s0[p as usize];
-                                        *o1 = s1[p as usize];
-                                    }
-                                }
-                            });
-                        give_buffer(x0);
-                        give_buffer(x1);
-                    }
-                }
+                r0.par_chunks_mut(n)
+                    .zip(r1.par_chunks_mut(n))
+                    .enumerate()
+                    .for_each(|(t, (d0, d1))| {
+                        let m = &moduli[t];
+                        let (s0, s1) = (&x0[t * n..(t + 1) * n], &x1[t * n..(t + 1) * n]);
+                        for (o1, &p) in d1.iter_mut().zip(&*perm) {
+                            *o1 = s1[p as usize];
+                        }
+                        if t < q_len {
+                            let c = &p_c0[t * n..(t + 1) * n];
+                            for (o0, &p) in d0.iter_mut().zip(&*perm) {
+                                *o0 = m.add(s0[p as usize], c[p as usize]);
+                            }
+                        } else {
+                            for (o0, &p) in d0.iter_mut().zip(&*perm) {
+                                *o0 = s0[p as usize];
+                            }
+                        }
+                    });
+                give_buffer(x0);
+                give_buffer(x1);
                 Ok([r0, r1])
             })
             .collect::<Result<_>>()?;

@@ -174,6 +174,22 @@ fn key_limb(t: usize, level: usize, big_l: usize) -> usize {
     }
 }
 
+/// Limb `kt` of the first `digits` key components: the `b` rows and the `a` rows of one
+/// key-switching inner product.
+fn key_rows(key: &SwitchingKey, digits: usize, kt: usize, n: usize) -> (Vec<&[u64]>, Vec<&[u64]>) {
+    (
+        limb_rows(&key.b[..digits], kt, n),
+        limb_rows(&key.a[..digits], kt, n),
+    )
+}
+
+fn limb_rows(polys: &[Poly<Ntt>], kt: usize, n: usize) -> Vec<&[u64]> {
+    polys
+        .iter()
+        .map(|k| &k.data()[kt * n..(kt + 1) * n])
+        .collect()
+}
+
 /// `KeySwitch(d)` = `ModDown(Σ_j ModUp(d)_j · (b_j, a_j))` without materializing the
 /// decomposition: each limb of `Q_level ∪ P` extends every digit to that limb (basis
 /// conversion + NTT into a small per-task scratch buffer, or the digit's own limb of `d`), and
@@ -245,15 +261,7 @@ pub(crate) fn key_switch_single_with(
                     }
                 })
                 .collect();
-            let kt = key_limb(t, level, big_l);
-            let kb: Vec<&[u64]> = key.b[..dnum]
-                .iter()
-                .map(|k| &k.data()[kt * n..(kt + 1) * n])
-                .collect();
-            let ka: Vec<&[u64]> = key.a[..dnum]
-                .iter()
-                .map(|k| &k.data()[kt * n..(kt + 1) * n])
-                .collect();
+            let (kb, ka) = key_rows(key, dnum, key_limb(t, level, big_l), n);
             dot_var2(m, &u, &kb, &ka, o0, o1);
             give_buffer(scratch);
         });
@@ -368,16 +376,8 @@ pub(crate) fn inner_product(
         .zip(out1.par_chunks_mut(n))
         .enumerate()
         .for_each(|(t, (o0, o1))| {
-            let kt = key_limb(t, level, big_l);
             let u: Vec<&[u64]> = digits.iter().map(|d| &d[t * n..(t + 1) * n]).collect();
-            let kb: Vec<&[u64]> = key.b[..digits.len()]
-                .iter()
-                .map(|k| &k.data()[kt * n..(kt + 1) * n])
-                .collect();
-            let ka: Vec<&[u64]> = key.a[..digits.len()]
-                .iter()
-                .map(|k| &k.data()[kt * n..(kt + 1) * n])
-                .collect();
+            let (kb, ka) = key_rows(key, digits.len(), key_limb(t, level, big_l), n);
             dot_var2(&moduli[t], &u, &kb, &ka, o0, o1);
         });
     Ok((out0, out1))

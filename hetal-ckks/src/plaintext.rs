@@ -139,6 +139,21 @@ pub(crate) fn decode_limbs(params: &Parameters, level: usize, scale: f64) -> usi
     level + 1
 }
 
+/// [`Parameters::encode_extended`] with another encoder (a slot view of its own, as
+/// bootstrapping's `BootView`).
+pub(crate) fn encode_extended_with(
+    params: &Parameters,
+    encoder: &crate::encoding::Encoder,
+    values: &[Complex64],
+    level: usize,
+    scale: f64,
+) -> Result<Plaintext> {
+    let ctx = params.qp_context(level)?;
+    let coeffs = encoder.encode_f64(values, scale)?;
+    let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
+    Ok(Plaintext { poly, level, scale })
+}
+
 impl Parameters {
     /// Encodes up to `slots()` values at `level` and `scale` into a plaintext.
     ///
@@ -166,10 +181,7 @@ impl Parameters {
         level: usize,
         scale: f64,
     ) -> Result<Plaintext> {
-        let ctx = self.qp_context(level)?;
-        let coeffs = self.encoder().encode_f64(values, scale)?;
-        let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
-        Ok(Plaintext { poly, level, scale })
+        encode_extended_with(self, self.encoder(), values, level, scale)
     }
 
     /// Encodes real values (imaginary parts zero).

@@ -62,7 +62,7 @@
 //! assert_eq!(EncapsulationKeys::from_bytes(&params, &bytes).unwrap(), keys);
 //! ```
 
-use hetal_math::{Ntt, Poly};
+use hetal_math::Poly;
 use rand_core::CryptoRng;
 use serde::Serialize;
 
@@ -275,39 +275,8 @@ impl Serialize for EncapsulationKeys {
 pub fn mod_raise_overflow(ct: &Ciphertext, sk: &SecretKey) -> Result<Vec<i64>> {
     const OP: &str = "mod_raise_overflow";
     let params = sk.params();
-    let invalid = |reason: String| Error::InvalidArgument { op: OP, reason };
-    if ct.level() != 0 {
-        return Err(invalid(format!(
-            "ciphertext at level {}, ModRaise starts from level 0",
-            ct.level()
-        )));
-    }
-    if ct.degree() != 1 {
-        return Err(Error::DegreeTooHigh {
-            op: OP,
-            degree: ct.degree(),
-            max: 1,
-        });
-    }
-    let ctx0 = params.q_context(0)?;
-    if ct.c.iter().any(|c| !c.context().same_ring(&ctx0)) {
-        return Err(invalid("ciphertext of other parameters".into()));
-    }
+    let centered = super::modraise::centered_level0(params, ct, OP)?;
     let q0 = params.q_primes()[0];
-    let centered = |p: &Poly<Ntt>| -> Vec<i64> {
-        p.clone()
-            .to_coeff()
-            .data()
-            .iter()
-            .map(|&v| {
-                if v > q0 / 2 {
-                    v as i64 - q0 as i64
-                } else {
-                    v as i64
-                }
-            })
-            .collect()
-    };
     let top = params.qp_context(params.max_level())?;
     // |c_0 + c_1 s| <= (h + 1) q_0 / 2 <= (N + 1) q_0 / 2: enough leading primes of Q_L · P
     // for an exact centered CRT, with two bits to spare.
@@ -322,13 +291,16 @@ pub fn mod_raise_overflow(ct: &Ciphertext, sk: &SecretKey) -> Result<Vec<i64>> {
         k += 1;
     }
     if bits < need {
-        return Err(invalid(format!(
-            "Q_L · P has {bits:.0} bits, {need:.0} are needed for an exact c_1 · s"
-        )));
+        return Err(Error::InvalidArgument {
+            op: OP,
+            reason: format!(
+                "Q_L · P has {bits:.0} bits, {need:.0} are needed for an exact c_1 · s"
+            ),
+        });
     }
-    let mut v = Poly::from_i64(&top, &centered(&ct.c[1]))?.par_to_ntt();
+    let mut v = Poly::from_i64(&top, &centered[1])?.par_to_ntt();
     v.mul_assign(sk.ntt_top())?;
-    v.add_assign(&Poly::from_i64(&top, &centered(&ct.c[0]))?.par_to_ntt())?;
+    v.add_assign(&Poly::from_i64(&top, &centered[0])?.par_to_ntt())?;
     // The f64 values carry a relative error of 2^-53, i.e. below N · 2^-53 after the
     // division: rounding is exact while |m| is well below q_0 / 2.
     let q0f = q0 as f64;
@@ -391,39 +363,6 @@ mod tests {
         v.iter().map(|x| x.abs()).max().unwrap()
     }
 
-    /// ModRaise as the bootstrapping does it (centered lift of a level-0 ciphertext to the top
-    /// level), written here only to test the keys around it.
-    fn mod_raise(params: &Parameters, ct: &Ciphertext) -> Ciphertext {
-        let q0 = params.q_primes()[0];
-        let top = params.q_context(params.max_level()).unwrap();
-        let c = ct
-            .components()
-            .iter()
-            .map(|p| {
-                let centered: Vec<i64> = p
-                    .clone()
-                    .to_coeff()
-                    .data()
-                    .iter()
-                    .map(|&v| {
-                        if v > q0 / 2 {
-                            v as i64 - q0 as i64
-                        } else {
-                            v as i64
-                        }
-                    })
-                    .collect();
-                Poly::from_i64(&top, &centered).unwrap().to_ntt()
-            })
-            .collect();
-        Ciphertext {
-            c,
-            level: params.max_level(),
-            scale: ct.scale(),
-            seed: None,
-        }
-    }
-
     /// ModRaise of `sparse` (`ct` switched to the ephemeral secret), switched back to `s` at
     /// the top: the worst `|x - q_0 I - m|` over the coefficients, against the `I` measured
     /// under the ephemeral secret and the message `m` of `ct` (two key switches of noise).
@@ -435,7 +374,10 @@ mod tests {
     ) -> f64 {
         let raised = s
             .keys
-            .to_dense(&s.eval, &mod_raise(&s.params, sparse))
+            .to_dense(
+                &s.eval,
+                &super::super::modraise::mod_raise(&s.params, sparse).unwrap(),
+            )
             .unwrap();
         let got = decrypt_coeffs(&s.sk, &raised, 3);
         let m = decrypt_coeffs(&s.sk, ct, 1);

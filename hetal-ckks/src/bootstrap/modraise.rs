@@ -38,16 +38,49 @@ use crate::params::Parameters;
 /// higher-level input must first be dropped to level 0 by the caller, who knows its scale) or
 /// does not belong to `params`; [`Error::DegreeTooHigh`] for an unrelinearized input.
 pub fn mod_raise(params: &Parameters, ct: &Ciphertext) -> Result<Ciphertext> {
-    const OP: &str = "mod_raise";
+    let centered = centered_level0(params, ct, "mod_raise")?;
+    let top = params.max_level();
+    let ctx = params.q_context(top)?;
+    let n = params.n();
+    let c: Result<Vec<Poly<Ntt>>> = centered
+        .iter()
+        .map(|src| {
+            let mut data = vec![0u64; n * (top + 1)];
+            data.par_chunks_mut(n)
+                .zip(ctx.moduli().par_iter())
+                .for_each(|(dst, m)| {
+                    for (d, &v) in dst.iter_mut().zip(src) {
+                        *d = m.reduce_i64(v);
+                    }
+                });
+            Ok(Poly::from_limbs(&ctx, data)?.par_to_ntt())
+        })
+        .collect();
+    Ok(Ciphertext {
+        c: c?,
+        level: top,
+        scale: ct.scale(),
+        seed: None,
+    })
+}
+
+/// The centered coefficients, in `(-q_0/2, q_0/2]`, of each component of a level-0, degree-1
+/// ciphertext of `params`: what ModRaise lifts (shared with the diagnostics of
+/// [`super::encapsulation::mod_raise_overflow`]). `op` names the caller in errors.
+pub(crate) fn centered_level0(
+    params: &Parameters,
+    ct: &Ciphertext,
+    op: &'static str,
+) -> Result<Vec<Vec<i64>>> {
     if ct.level() != 0 {
         return Err(Error::InvalidArgument {
-            op: OP,
+            op,
             reason: format!("the input must be at level 0, got level {}", ct.level()),
         });
     }
     if ct.degree() != 1 {
         return Err(Error::DegreeTooHigh {
-            op: OP,
+            op,
             degree: ct.degree(),
             max: 1,
         });
@@ -55,43 +88,29 @@ pub fn mod_raise(params: &Parameters, ct: &Ciphertext) -> Result<Ciphertext> {
     let q0_ctx = params.q_context(0)?;
     if ct.c.iter().any(|c| !c.context().same_ring(&q0_ctx)) {
         return Err(Error::InvalidArgument {
-            op: OP,
+            op,
             reason: "ciphertext does not belong to these parameters".into(),
         });
     }
-    let top = params.max_level();
-    let ctx = params.q_context(top)?;
-    let n = params.n();
     let q0 = params.q_primes()[0];
-    let half = q0 / 2;
-    let c: Result<Vec<Poly<Ntt>>> =
-        ct.c.iter()
-            .map(|x| {
-                let coeff = x.clone().to_coeff();
-                let src = coeff.data();
-                let mut data = vec![0u64; n * (top + 1)];
-                data.par_chunks_mut(n)
-                    .zip(ctx.moduli().par_iter())
-                    .for_each(|(dst, m)| {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            // Centered representative in (-q0/2, q0/2].
-                            let centered = if v > half {
-                                -((q0 - v) as i64)
-                            } else {
-                                v as i64
-                            };
-                            *d = m.reduce_i64(centered);
-                        }
-                    });
-                Ok(Poly::from_limbs(&ctx, data)?.par_to_ntt())
-            })
-            .collect();
-    Ok(Ciphertext {
-        c: c?,
-        level: top,
-        scale: ct.scale(),
-        seed: None,
-    })
+    Ok(ct
+        .c
+        .iter()
+        .map(|x| {
+            x.clone()
+                .to_coeff()
+                .data()
+                .iter()
+                .map(|&v| {
+                    if v > q0 / 2 {
+                        -((q0 - v) as i64)
+                    } else {
+                        v as i64
+                    }
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// The Galois elements of the SubSum for `params` (empty for full packing): `5^{n·2^j} mod 2N`,

@@ -27,7 +27,7 @@ use crate::ciphertext::Ciphertext;
 use crate::encoding::{Encoder, galois_element};
 use crate::error::{Error, Result};
 use crate::evaluator::Evaluator;
-use crate::plaintext::{Plaintext, coeffs_to_poly};
+use crate::plaintext::{Plaintext, encode_extended_with};
 
 /// CKKS with per-level ciphertext and plaintext scales, on a `2^log_slots`-slot view.
 #[derive(Clone, Debug)]
@@ -125,10 +125,7 @@ impl SlotBackend for BootView {
         self.check_level("BootView::encode", level)?;
         // Over Q_level ∪ P, for the double-hoisted linear transforms (`rotation_sums`): the
         // DFT plaintexts are encoded once, at setup.
-        let ctx = self.eval.params().qp_context(level)?;
-        let coeffs = self.encoder.encode_f64(values, scale)?;
-        let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
-        Ok(Plaintext { poly, level, scale })
+        encode_extended_with(self.eval.params(), &self.encoder, values, level, scale)
     }
 
     fn mul_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
