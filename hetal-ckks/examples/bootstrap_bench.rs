@@ -5,7 +5,7 @@
 //! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys] [--meta] [--no-malloc-tuning]
 //! ```
 //!
-//! Presets: `n16_qp1545_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
+//! Presets: `n16_qp1546_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
 //! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
 //! in `[-1, 1] + i[-1, 1]`. `--meta`: meta-bootstrapping (`BootstrapConfig::iterations = 2`,
 //! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`.
@@ -43,7 +43,7 @@ fn main() {
     // `--no-malloc-tuning` measures with the C allocator's defaults.
     let malloc_tuned = !args.iter().any(|a| a == "--no-malloc-tuning")
         && hetal_ckks::memory::retain_freed_memory();
-    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1545_h192h32".into());
+    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1546_h192h32".into());
     let threads: usize = arg("--threads").map_or(1, |t| t.parse().expect("--threads T"));
     let runs: usize = arg("--runs").map_or(3, |t| t.parse().expect("--runs R"));
     rayon::ThreadPoolBuilder::new()

@@ -11,8 +11,12 @@
 //!   cos(2π (x - 1/4)) = D^r( cos(2π (x - 1/4) / 2^r) ),   D(c) = 2c² - 1   (r double angles)
 //! ```
 //!
-//! where the inner cosine, whose argument stays small, is interpolated by a Chebyshev
-//! polynomial of modest degree on `[-K, K]`. The sine itself differs from `x mod 1` by
+//! where the inner cosine, whose argument stays small, is interpolated by a polynomial of modest
+//! degree in the Chebyshev basis of `[-K, K]`, in one of two ways ([`CosineFit`]): at the
+//! Chebyshev nodes (accurate on all of `[-K, K]`), or at the integers of `(-K, K)` only, where
+//! `x` actually lies (Han–Ki 2020's discrete cosine; Lattigo's `CosDiscrete`). The second is
+//! far more accurate near the integers at the same degree, which saves a double angle, i.e.
+//! a level. The sine itself differs from `x mod 1` by
 //! `≈ (2π)² ε³ / 6`; the optional **arcsine** correction `(1/2π) arcsin(2π y)` (a Taylor
 //! polynomial, odd degree) removes most of that.
 //!
@@ -23,6 +27,7 @@
 //! interpolation interval and back are [`EvalModConfig::c2s_prefactor`] and
 //! [`EvalModConfig::s2c_postfactor`] (folded into the DFT matrices by [`super::dft`]).
 
+use super::dd::{self, Dd};
 use crate::backend::{Complex64, SlotBackend};
 use crate::polyeval::{self, Polynomial};
 use crate::{Error, Result};
@@ -72,6 +77,54 @@ impl ChebyshevSeries {
         Ok(Self { coeffs, a, b })
     }
 
+    /// The polynomial of degree `points.len() - 1` through the given `(x, y)` points, its
+    /// Chebyshev coefficients on `[a, b]` solved in double-double arithmetic: interpolation at
+    /// equispaced points is ill-conditioned (`~1e9` for 31 points), and the coefficients must
+    /// still be right to `f64` precision.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `a < b`, there is at least one point, and the `x` are
+    /// distinct.
+    pub fn through_points(points: &[(f64, f64)], a: f64, b: f64) -> Result<Self> {
+        let bad = |reason: String| Error::InvalidArgument {
+            op: "ChebyshevSeries::through_points",
+            reason,
+        };
+        if !(a.is_finite() && b.is_finite() && a < b) {
+            return Err(bad(format!("interval [{a}, {b}] is empty or not finite")));
+        }
+        if points.is_empty() {
+            return Err(bad("no points".into()));
+        }
+        let m = points.len();
+        let (mid, half) = (Dd::from(0.5) * (Dd::from(a) + Dd::from(b)), {
+            Dd::from(0.5) * (Dd::from(b) - Dd::from(a))
+        });
+        let rows: Vec<Vec<Dd>> = points
+            .iter()
+            .map(|&(x, _)| {
+                let t = (Dd::from(x) - mid) / half;
+                let mut row = Vec::with_capacity(m);
+                row.push(Dd::ONE);
+                if m > 1 {
+                    row.push(t);
+                }
+                for k in 2..m {
+                    let next = Dd::from(2.0) * t * row[k - 1] - row[k - 2];
+                    row.push(next);
+                }
+                row
+            })
+            .collect();
+        let rhs = points.iter().map(|&(_, y)| Dd::from(y)).collect();
+        let coeffs = dd::solve(rows, rhs)
+            .ok_or_else(|| bad("the points do not determine a polynomial (repeated x?)".into()))?
+            .into_iter()
+            .map(Dd::to_f64)
+            .collect();
+        Ok(Self { coeffs, a, b })
+    }
+
     /// The degree (number of coefficients minus one).
     pub fn degree(&self) -> usize {
         self.coeffs.len().saturating_sub(1)
@@ -90,13 +143,35 @@ impl ChebyshevSeries {
     }
 }
 
+/// How EvalMod's inner cosine `cos(2π (x - 1/4) / 2^r)` is fitted on `[-K, K]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CosineFit {
+    /// Interpolation at the `degree + 1` Chebyshev nodes of `[-K, K]`: accurate everywhere on
+    /// the interval. At `K = 16` and degree 30 it needs `r = 4` double angles to reach `f64`
+    /// precision (`r = 3` leaves `2e-10`, amplified to about 15 bits of bootstrapping
+    /// precision at `N = 2^16`).
+    Continuous,
+    /// Interpolation at the `2K - 1` integers of `(-K, K)` (so the degree is exactly `2K - 2`):
+    /// exact where `x = I + ε` lies when `ε = 0`, and off by about `|ε|` times the derivative
+    /// error there otherwise. That derivative error is tiny for the integers near 0, which is
+    /// where `I` concentrates (ModRaise's `I` is a rounded sum of `h + 1` terms in
+    /// `[-1/2, 1/2]`: standard deviation 1.7 for an ephemeral weight of 32), and grows towards
+    /// `±(K - 1)`, which are rarely reached. This is Han and Ki's discrete cosine fit (Better
+    /// Bootstrapping for Approximate HE, CT-RSA 2020) with one node per integer, which is what
+    /// Lattigo's `CosDiscrete` reduces to at `K = 16` and degree 30. At `N = 2^16` it beats the
+    /// continuous fit with one double angle more, at one level less.
+    Integers,
+}
+
 /// The parameters of EvalMod.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EvalModConfig {
     /// The interval `[-K, K]` of `x = t/q_0` (bounded by the secret's Hamming weight).
     pub k: f64,
-    /// Degree of the Chebyshev interpolant of the inner cosine.
+    /// Degree of the interpolant of the inner cosine.
     pub degree: usize,
+    /// Where the inner cosine is interpolated.
+    pub fit: CosineFit,
     /// Number `r` of double-angle steps.
     pub double_angles: u32,
     /// Degree of the arcsine Taylor correction (odd, `>= 3`), or 0 for none.
@@ -107,11 +182,13 @@ pub struct EvalModConfig {
 
 impl EvalModConfig {
     /// The EvalMod of Lattigo's `N16QP1546H192H32` bootstrapping preset: `K = 16`, a degree-30
-    /// cosine interpolant, 3 double angles, no arcsine, message ratio `2^8`.
+    /// cosine interpolant at the integers of `(-16, 16)`, 3 double angles, no arcsine, message
+    /// ratio `2^8` (8 levels).
     pub fn n16qp1546h192h32() -> Self {
         Self {
             k: 16.0,
             degree: 30,
+            fit: CosineFit::Integers,
             double_angles: 3,
             arcsine_degree: 0,
             log_message_ratio: 8.0,
@@ -145,6 +222,15 @@ impl EvalModConfig {
         if self.degree == 0 {
             return bad("the cosine interpolant needs a positive degree".into());
         }
+        if self.fit == CosineFit::Integers
+            && (self.k.fract() != 0.0 || self.degree as f64 != 2.0 * self.k - 2.0)
+        {
+            return bad(format!(
+                "the integer fit interpolates at the 2K - 1 integers of (-K, K): K must be an \
+                 integer and the degree 2K - 2 (K = {}, degree {})",
+                self.k, self.degree
+            ));
+        }
         if self.arcsine_degree != 0
             && (self.arcsine_degree < 3 || self.arcsine_degree.is_multiple_of(2))
         {
@@ -170,7 +256,7 @@ impl EvalModConfig {
 }
 
 /// The achieved accuracy of an [`EvalModFit`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvalModError {
     /// Largest `|EvalMod(x) - (x mod 1)|` over `x = I + ε`, `|I| <= K - 1`,
     /// `|ε| <= 2^{-log_message_ratio}` (units of `q_0`).
@@ -179,8 +265,13 @@ pub struct EvalModError {
     pub bits: f64,
     /// `log2(ε_max / max_error)`: bits of precision relative to the largest message.
     pub message_bits: f64,
-    /// Largest error of the cosine interpolant against the exact cosine on all of `[-K, K]`.
+    /// Largest error of the cosine interpolant against the exact cosine where it is meant to
+    /// hold: all of `[-K, K]` for [`CosineFit::Continuous`], within `ε_max` of the integers for
+    /// [`CosineFit::Integers`].
     pub cosine_fit_error: f64,
+    /// `max_error` restricted to each `|I|` (index `|I|`, `0 ..= K - 1`): for the integer fit
+    /// it grows from the center, where ModRaise's `I` concentrates, to the rarely reached ends.
+    pub max_error_by_integer: Vec<f64>,
     /// The error the exact (1/2π)·sin (arcsine-corrected if configured) would have at
     /// `ε_max`: the floor that a better interpolant cannot beat.
     pub intrinsic_error: f64,
@@ -208,24 +299,46 @@ pub fn arcsine_taylor(degree: usize) -> Vec<f64> {
     coeffs
 }
 
+/// `cos(2π (i - 1/4) / 2^r) = cos(π m / 2^{r+1})` with `m = 4i - 1`, the angle reduced
+/// exactly (in the integer `m`) to `[-π, π]` before the one rounding of `π m / 2^{r+1}`: the
+/// interpolation data are then right to an ulp or two, even at `|i| = K - 1`.
+fn cosine_at_integer(i: i64, double_angles: u32) -> f64 {
+    let half_period = 1i64 << (double_angles + 1); // m and m + 2·half_period give the same cosine
+    let mut m = (4 * i - 1).rem_euclid(2 * half_period);
+    if m > half_period {
+        m -= 2 * half_period;
+    }
+    (PI * m as f64 / half_period as f64).cos()
+}
+
 fn horner(coeffs: &[f64], x: f64) -> f64 {
     coeffs.iter().rev().fold(0.0, |acc, &c| acc * x + c)
 }
 
 impl EvalModFit {
-    /// Fits the inner cosine `cos(2π (x - 1/4) / 2^r)` on `[-K, K]` and the arcsine correction.
+    /// Fits the inner cosine `cos(2π (x - 1/4) / 2^r)` on `[-K, K]` (as [`CosineFit`] says)
+    /// and the arcsine correction.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an invalid configuration.
     pub fn new(config: EvalModConfig) -> Result<Self> {
         config.validate()?;
         let scale = (config.double_angles as f64).exp2();
-        let cosine = ChebyshevSeries::interpolate(
-            |x| (2.0 * PI * (x - 0.25) / scale).cos(),
-            config.degree,
-            -config.k,
-            config.k,
-        )?;
+        let cosine = match config.fit {
+            CosineFit::Continuous => ChebyshevSeries::interpolate(
+                |x| (2.0 * PI * (x - 0.25) / scale).cos(),
+                config.degree,
+                -config.k,
+                config.k,
+            )?,
+            CosineFit::Integers => {
+                let kmax = config.k as i64 - 1;
+                let points: Vec<(f64, f64)> = (-kmax..=kmax)
+                    .map(|i| (i as f64, cosine_at_integer(i, config.double_angles)))
+                    .collect();
+                ChebyshevSeries::through_points(&points, -config.k, config.k)?
+            }
+        };
         let arcsine = if config.arcsine_degree == 0 {
             Vec::new()
         } else {
@@ -269,29 +382,42 @@ impl EvalModFit {
     }
 
     /// The achieved error near the integers of `(-K, K)`: `samples` values of `ε` evenly spaced
-    /// in `[-ε_max, ε_max]` around each integer `I`, `|I| <= K - 1`; the cosine fit is measured
-    /// on a uniform grid of `128·K` points (at least 1024, at most 65 536) over `[-K, K]`.
+    /// in `[-ε_max, ε_max]` around each integer `I`, `|I| <= K - 1`. The cosine fit is measured
+    /// where it is meant to hold: for [`CosineFit::Continuous`] on a uniform grid of `128·K`
+    /// points (at least 1024, at most 65 536) over `[-K, K]`, for [`CosineFit::Integers`] at the
+    /// same near-integer samples.
     pub fn error_report(&self, samples: usize) -> EvalModError {
         let cfg = &self.config;
         let eps_max = (-cfg.log_message_ratio).exp2();
         let samples = samples.max(2);
         let kmax = (cfg.k - 1.0).floor() as i64;
-        let mut max_error: f64 = 0.0;
+        let scale = (cfg.double_angles as f64).exp2();
+        let exact_cosine = |x: f64| (2.0 * PI * (x - 0.25) / scale).cos();
+        let mut max_error_by_integer = vec![0.0f64; kmax as usize + 1];
+        let mut near_integer_fit_error: f64 = 0.0;
         for i in -kmax..=kmax {
             for s in 0..samples {
                 let eps = -eps_max + 2.0 * eps_max * s as f64 / (samples - 1) as f64;
                 let x = i as f64 + eps;
-                max_error = max_error.max((self.eval(x) - eps).abs());
+                let slot = &mut max_error_by_integer[i.unsigned_abs() as usize];
+                *slot = slot.max((self.eval(x) - eps).abs());
+                near_integer_fit_error =
+                    near_integer_fit_error.max((self.cosine.eval(x) - exact_cosine(x)).abs());
             }
         }
-        let scale = (cfg.double_angles as f64).exp2();
-        let grid = ((64.0 * 2.0 * cfg.k) as usize).clamp(1024, 65_536);
-        let mut cosine_fit_error: f64 = 0.0;
-        for g in 0..=grid {
-            let x = -cfg.k + 2.0 * cfg.k * g as f64 / grid as f64;
-            let exact = (2.0 * PI * (x - 0.25) / scale).cos();
-            cosine_fit_error = cosine_fit_error.max((self.cosine.eval(x) - exact).abs());
-        }
+        let max_error = max_error_by_integer.iter().copied().fold(0.0, f64::max);
+        let cosine_fit_error = match cfg.fit {
+            CosineFit::Integers => near_integer_fit_error,
+            CosineFit::Continuous => {
+                let grid = ((64.0 * 2.0 * cfg.k) as usize).clamp(1024, 65_536);
+                (0..=grid)
+                    .map(|g| {
+                        let x = -cfg.k + 2.0 * cfg.k * g as f64 / grid as f64;
+                        (self.cosine.eval(x) - exact_cosine(x)).abs()
+                    })
+                    .fold(0.0, f64::max)
+            }
+        };
         let sine = (2.0 * PI * eps_max).sin() / (2.0 * PI);
         let ideal = if self.arcsine.is_empty() {
             sine
@@ -303,6 +429,7 @@ impl EvalModFit {
             bits: -max_error.log2(),
             message_bits: (eps_max / max_error).log2(),
             cosine_fit_error,
+            max_error_by_integer,
             intrinsic_error: (ideal - eps_max).abs(),
         }
     }
@@ -395,14 +522,21 @@ mod tests {
         assert!((horner(&arcsine_taylor(41), 0.3) - 0.3f64.asin()).abs() < 1e-15);
     }
 
+    fn continuous(cfg: EvalModConfig) -> EvalModConfig {
+        EvalModConfig {
+            fit: CosineFit::Continuous,
+            ..cfg
+        }
+    }
+
     #[test]
-    fn lattigo_n16qp1546_error_bound() {
-        // K = 16, degree 30, 3 double angles, |ε| <= 2^-8.
-        let fit = EvalModFit::new(EvalModConfig::n16qp1546h192h32()).unwrap();
+    fn continuous_fit_error_bound() {
+        // K = 16, degree 30, 3 double angles, |ε| <= 2^-8, Chebyshev nodes.
+        let fit = EvalModFit::new(continuous(EvalModConfig::n16qp1546h192h32())).unwrap();
         let r = fit.error_report(257);
-        // The interpolant of cos(2π(x - 1/4)/8) on [-16, 16] is accurate to ~1e-9 or better.
+        // The interpolant of cos(2π(x - 1/4)/8) on [-16, 16] is accurate to ~2e-10.
         assert!(
-            r.cosine_fit_error < 1e-8,
+            r.cosine_fit_error < 1e-9,
             "cosine fit {:e}",
             r.cosine_fit_error
         );
@@ -413,6 +547,96 @@ mod tests {
         assert!(r.max_error < r.intrinsic_error * 1.1, "{r:?}");
         assert!(r.bits > 21.0 && r.bits < 21.5, "{r:?}");
         assert_eq!(fit.depth(), 8); // 5 for degree 30, 3 double angles
+    }
+
+    #[test]
+    fn integer_fit_is_exact_near_the_center_and_bounded_at_the_ends() {
+        let lattigo = EvalModConfig::n16qp1546h192h32();
+        assert_eq!(lattigo.fit, CosineFit::Integers);
+        let fit = EvalModFit::new(lattigo).unwrap();
+        assert_eq!(fit.depth(), 8);
+        assert_eq!(fit.cosine().degree(), 30);
+        // At the integers themselves the interpolant is the cosine, to the rounding of its
+        // coefficients (the data are correctly reduced, the system solved in double-double).
+        for i in -15..=15 {
+            let x = i as f64;
+            let exact = (2.0 * PI * (x - 0.25) / 8.0).cos();
+            let e = (fit.cosine().eval(x) - exact).abs();
+            assert!(e < 2e-15, "I = {i}: {e:e}");
+        }
+        // Message coefficients at N = 2^16 are |ε| <~ 2^-14 (2^-8 of a slot's 2^-7.5-sized
+        // share, a few standard deviations): there the fit adds nothing to the sine's own
+        // error for |I| <= 7 (measured max |I| at N = 2^16: 7), where the continuous fit with
+        // the same degree and double angles is off by ~2e-9.
+        let at = |cfg: EvalModConfig| {
+            EvalModFit::new(EvalModConfig {
+                log_message_ratio: 14.0,
+                ..cfg
+            })
+            .unwrap()
+            .error_report(65)
+        };
+        let (ints, cont) = (at(lattigo), at(continuous(lattigo)));
+        for i in 0..=7 {
+            let e = ints.max_error_by_integer[i];
+            assert!(
+                e < ints.intrinsic_error * 1.01 + 1e-15,
+                "|I| = {i}: {ints:?}"
+            );
+        }
+        let central = |r: &EvalModError| {
+            r.max_error_by_integer[..=7]
+                .iter()
+                .copied()
+                .fold(0.0, f64::max)
+        };
+        assert!(central(&cont) > 100.0 * central(&ints), "{cont:?}");
+        // Towards ±15 the derivative mismatch grows, but stays bounded: a rare large |I|
+        // costs precision, never the bootstrap (at the full |ε| <= 2^-8 of the config).
+        let wide = fit.error_report(65);
+        let ends = wide.max_error_by_integer[15];
+        assert!(
+            ends > wide.max_error_by_integer[0] && ends < 1e-5,
+            "{wide:?}"
+        );
+        eprintln!("integer fit: {ints:?}\ncontinuous fit: {cont:?}\nfull range: {wide:?}");
+    }
+
+    #[test]
+    fn integer_fit_needs_degree_2k_minus_2() {
+        for (k, degree) in [(16.0, 31), (16.0, 20), (15.5, 29)] {
+            let cfg = EvalModConfig {
+                k,
+                degree,
+                ..EvalModConfig::n16qp1546h192h32()
+            };
+            let err = EvalModFit::new(cfg).unwrap_err().to_string();
+            assert!(err.contains("2K - 2"), "{err}");
+        }
+        let small = EvalModConfig {
+            k: 4.0,
+            degree: 6,
+            ..EvalModConfig::n16qp1546h192h32()
+        };
+        let fit = EvalModFit::new(small).unwrap();
+        for i in -3..=3 {
+            let exact = (2.0 * PI * (i as f64 - 0.25) / 8.0).cos();
+            assert!((fit.cosine().eval(i as f64) - exact).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn through_points_recovers_a_polynomial_and_rejects_repeated_nodes() {
+        let p = |x: f64| 0.25 * x.powi(4) - x + 2.0;
+        let pts: Vec<(f64, f64)> = (-2..=2).map(|i| (i as f64, p(i as f64))).collect();
+        let s = ChebyshevSeries::through_points(&pts, -4.0, 4.0).unwrap();
+        for i in 0..=40 {
+            let x = -4.0 + 0.2 * i as f64;
+            assert!((s.eval(x) - p(x)).abs() < 1e-13);
+        }
+        assert!(ChebyshevSeries::through_points(&[(1.0, 0.0), (1.0, 1.0)], -1.0, 2.0).is_err());
+        assert!(ChebyshevSeries::through_points(&[], -1.0, 1.0).is_err());
+        assert!(ChebyshevSeries::through_points(&[(0.0, 1.0)], 1.0, 1.0).is_err());
     }
 
     #[test]
@@ -437,13 +661,13 @@ mod tests {
         // Degree 30 without double angles cannot follow 16 periods of the sine.
         let cfg = EvalModConfig {
             double_angles: 0,
-            ..EvalModConfig::n16qp1546h192h32()
+            ..continuous(EvalModConfig::n16qp1546h192h32())
         };
         let r = EvalModFit::new(cfg).unwrap().error_report(65);
         assert!(r.max_error > 1e-2, "{r:?}");
         let cfg = EvalModConfig {
             degree: 12,
-            ..EvalModConfig::n16qp1546h192h32()
+            ..continuous(EvalModConfig::n16qp1546h192h32())
         };
         let r = EvalModFit::new(cfg).unwrap().error_report(65);
         assert!(r.max_error > 1e-5, "{r:?}");

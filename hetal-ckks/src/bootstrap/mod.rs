@@ -24,6 +24,7 @@
 //! Not done: a discrete cosine fit.
 
 pub mod bootstrapper;
+mod dd;
 pub mod dft;
 pub mod encapsulation;
 pub mod evalmod;

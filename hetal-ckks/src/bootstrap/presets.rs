@@ -72,23 +72,18 @@ impl Layout {
     }
 }
 
-/// EvalMod of the presets: `K = 16` (covers the `|I| <= 15` of ModRaise under a
-/// Hamming-weight-32 (ephemeral) secret with overwhelming probability: measured `max |I|` is 7
-/// at `N = 2^16`), a degree-30 cosine and **4** double angles (9 levels). With Lattigo's 3
-/// double angles the interpolant's error on all of `[-K, K]` (2.2e-10, times `4^3` through the
-/// double angles) is ~`2^-29` in units of `q_0`, which SlotsToCoeffs amplifies by
-/// `sqrt(n)·2^ratio` into ~15 bits (measured); halving the cosine's frequency makes the
-/// degree-30 fit exact to `f64` precision. (Lattigo fits only near the integers instead, its
-/// `CosDiscrete`; not implemented here, so our EvalMod needs one level more than Lattigo's.)
+/// EvalMod of the presets: Lattigo's, `K = 16` (covers the `|I| <= 15` of ModRaise under a
+/// Hamming-weight-32 (ephemeral) secret with overwhelming probability: `I` has standard
+/// deviation 1.7 and the measured `max |I|` is 7 at `N = 2^16`), a degree-30 cosine interpolated
+/// at the 31 integers of `(-16, 16)` and 3 double angles: **8 levels**. The continuous
+/// Chebyshev fit of the same degree would need a fourth double angle (a ninth level) for the
+/// same precision ([`super::evalmod::CosineFit`]).
 fn evalmod_k16() -> EvalModConfig {
-    EvalModConfig {
-        double_angles: 4,
-        ..EvalModConfig::n16qp1546h192h32()
-    }
+    EvalModConfig::n16qp1546h192h32()
 }
 
 /// The EvalMod primes of every preset: 60 bits, as in Lattigo. Every noise term of EvalMod's
-/// nine levels is relative to these primes, and the error it leaves in `x = t/q_0` is
+/// eight levels is relative to these primes, and the error it leaves in `x = t/q_0` is
 /// multiplied by `2^ratio·sqrt(2n)` on its way to the slots: with 54-bit primes that error
 /// capped a bootstrap at 21 bits on average at `N = 2^16` (26 with 60 bits, measured).
 const EVALMOD_BITS: u32 = 60;
@@ -99,32 +94,29 @@ const EVALMOD_BITS: u32 = 60;
 const EVALMOD_LOG_SCALE: f64 = 58.0;
 
 impl BootstrapPreset {
-    /// **128-bit**, `N = 2^16`, 2^15 slots: Lattigo's `N16QP1546H192H32` structure with
-    /// sparse-secret encapsulation (a Hamming-weight-192 computation secret, a weight-32
-    /// ephemeral secret for ModRaise, so EvalMod's `K = 16`).
+    /// **128-bit**, `N = 2^16`, 2^15 slots: Lattigo's `N16QP1546H192H32` with sparse-secret
+    /// encapsulation (a Hamming-weight-192 computation secret, a weight-32 ephemeral secret for
+    /// ModRaise, so EvalMod's `K = 16`).
     ///
     /// Chain: residual `Q` = one 60-bit and nine 40-bit primes (**9 levels left** at scale
-    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod **9** × 60 bits (degree-30 cosine and 4
-    /// double angles where Lattigo has 8 levels with 3 double angles and its discrete cosine
-    /// fit, see `evalmod_k16`), CoeffsToSlots 4 × 56 bits, `P` = four 61-bit primes (7 digits
-    /// of at most 4 of the 26 `Q` primes; Lattigo has five P primes and fewer digits):
-    /// `log QP ≈ 1545 <= 1553`, the 128-bit bound for a Hamming-weight-192 secret
+    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod 8 × 60 bits (degree-30 cosine at the
+    /// integers of `(-16, 16)`, 3 double angles), CoeffsToSlots 4 × 56 bits, `P` = five 61-bit
+    /// primes (5 digits of 5 of the 25 `Q` primes, each at most 300 bits):
+    /// `log QP ≈ 1546 <= 1553`, the 128-bit bound for a Hamming-weight-192 secret
     /// ([`crate::security`]). The encapsulation key `s → s'` lives over `q_0 · P` only. The
-    /// Galois keys used only by SlotsToCoeffs are generated at its start level (level 12: 4
-    /// digits of 17 limbs instead of 7 of 30).
-    pub fn n16_qp1545_h192h32() -> Self {
+    /// Galois keys used only by SlotsToCoeffs are generated at its start level (level 12: 3
+    /// digits of 18 limbs instead of 5 of 30).
+    pub fn n16_qp1546_h192h32() -> Self {
         Layout {
             log_n: 16,
             log_slots: None,
             residual: [vec![60], vec![40; 9]].concat(),
             s2c: vec![39; 3],
-            evalmod: vec![EVALMOD_BITS; 9],
+            evalmod: vec![EVALMOD_BITS; 8],
             c2s: vec![56; 4],
-            p: vec![61; 4],
-            // 26 Q primes in 7 digits of at most 4 primes (<= 240 bits), so that P = 4 × 61
-            // bits covers each. Six digits would need P = 5 × 61 bits, 61 bits of log QP
-            // that the 60-bit EvalMod primes need instead.
-            dnum: 7,
+            p: vec![61; 5],
+            // 25 Q primes in 5 digits of 5 primes (<= 300 bits), covered by P = 5 × 61 bits.
+            dnum: 5,
             log_scale: 40,
             secret: SecretDistribution::HammingWeight(192),
             ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
@@ -134,16 +126,16 @@ impl BootstrapPreset {
     }
 
     fn insecure_small(log_n: u32, log_slots: Option<u32>, c2s: usize, s2c: usize) -> Self {
-        // Digits of at most 4 primes, so that P = 4 × 61 bits covers every digit.
-        let dnum = (3 + s2c + 9 + c2s).div_ceil(4);
+        // Digits of at most 5 primes, so that P = 5 × 61 bits covers every digit.
+        let dnum = (3 + s2c + 8 + c2s).div_ceil(5);
         Layout {
             log_n,
             log_slots,
             residual: vec![60, 40, 40],
             s2c: vec![39; s2c],
-            evalmod: vec![EVALMOD_BITS; 9],
+            evalmod: vec![EVALMOD_BITS; 8],
             c2s: vec![56; c2s],
-            p: vec![61; 4],
+            p: vec![61; 5],
             dnum,
             log_scale: 40,
             secret: SecretDistribution::HammingWeight(192),
@@ -155,7 +147,7 @@ impl BootstrapPreset {
 
     /// **Insecure** test preset: `N = 2^10`, full slots (512), the structure of the 128-bit
     /// preset with fewer levels: residual 60 + 2 × 40 bits (2 levels left), SlotsToCoeffs
-    /// 2 × 39, EvalMod 9 × 60, CoeffsToSlots 3 × 56, `P` 4 × 61; secret weight 192 with a
+    /// 2 × 39, EvalMod 8 × 60, CoeffsToSlots 3 × 56, `P` 5 × 61; secret weight 192 with a
     /// weight-32 ephemeral secret for ModRaise (encapsulation).
     pub fn insecure_n10() -> Self {
         Self::insecure_small(10, None, 3, 2)
@@ -179,11 +171,11 @@ impl BootstrapPreset {
         Self::insecure_small(13, None, 4, 3)
     }
 
-    /// A preset by name (`n16_qp1545_h192h32`, `insecure_n10`, `insecure_n11`,
+    /// A preset by name (`n16_qp1546_h192h32`, `insecure_n10`, `insecure_n11`,
     /// `insecure_n12_sparse`, `insecure_n13`).
     pub fn by_name(name: &str) -> Option<Self> {
         Some(match name {
-            "n16_qp1545_h192h32" => Self::n16_qp1545_h192h32(),
+            "n16_qp1546_h192h32" => Self::n16_qp1546_h192h32(),
             "insecure_n10" => Self::insecure_n10(),
             "insecure_n11" => Self::insecure_n11(),
             "insecure_n12_sparse" => Self::insecure_n12_sparse(),
