@@ -35,7 +35,7 @@ use num_complex::Complex64;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, SeedableRng};
 
-use crate::backend::{Bootstrap, SlotBackend, SlotClient, scales_match};
+use crate::backend::{Bootstrap, SlotBackend, SlotClient, Weight, scales_match};
 use crate::bootstrap::{BootstrapContext, Bootstrapper, BootstrappingKeys};
 use crate::ciphertext::Ciphertext;
 use crate::encryption::{Decryptor, Encryptor};
@@ -371,7 +371,66 @@ macro_rules! evaluator_slot_ops {
         fn conjugate(&self, a: &Ciphertext) -> Result<Ciphertext> {
             self.eval.conjugate(a)
         }
+
+        fn truncate_to_level(&self, a: &Ciphertext, level: usize) -> Result<Ciphertext> {
+            self.eval.drop_to_level(a, level)
+        }
+
+        fn modulus_at(&self, level: usize) -> f64 {
+            self.eval.params().q_primes()[level] as f64
+        }
+
+        fn linear_combination(
+            &self,
+            terms: &[(&Ciphertext, $crate::backend::Weight<'_>)],
+            level: usize,
+            scale: f64,
+        ) -> Result<Ciphertext> {
+            $crate::ckks_backend::linear_combination_with(self, &self.eval, terms, level, scale)
+        }
     };
+}
+
+/// The CKKS [`SlotBackend::linear_combination`]: the constant terms multiplied by integers and
+/// summed in one pass ([`Evaluator::linear_combination`]), the slot-vector terms encoded at
+/// their scale (`encode_at_scale` of the backend: the canonical or bootstrapping view) and
+/// multiplied, one rescale, the scale set exactly.
+pub(crate) fn linear_combination_with<B: SlotBackend<Ct = Ciphertext, Pt = Plaintext> + ?Sized>(
+    backend: &B,
+    eval: &Evaluator,
+    terms: &[(&Ciphertext, Weight<'_>)],
+    level: usize,
+    scale: f64,
+) -> Result<Ciphertext> {
+    crate::backend::check_linear_combination(backend, terms, level)?;
+    let pre = level + 1;
+    let target = scale * eval.params().q_primes()[pre] as f64;
+    let consts: Vec<(&Ciphertext, Complex64)> = terms
+        .iter()
+        .filter_map(|(x, w)| match w {
+            Weight::Const(c) => Some((*x, *c)),
+            Weight::Slots(_) => None,
+        })
+        .collect();
+    let mut acc = if consts.is_empty() {
+        None
+    } else {
+        Some(eval.linear_combination(&consts, pre, target)?)
+    };
+    for (x, w) in terms {
+        let Weight::Slots(v) = w else { continue };
+        let x = eval.drop_to_level(x, pre)?;
+        let pt = backend.encode_at_scale(v, pre, target / x.scale())?;
+        let mut product = eval.mul_plain(&x, &pt)?;
+        product.set_scale(target);
+        acc = Some(match acc {
+            None => product,
+            Some(a) => eval.add(&a, &product)?,
+        });
+    }
+    let mut out = eval.rescale(&acc.expect("terms checked non-empty"))?;
+    out.set_scale(scale);
+    Ok(out)
 }
 pub(crate) use evaluator_slot_ops;
 
@@ -478,6 +537,9 @@ impl SlotBackend for CkksClient {
         conjugate(a: &Ciphertext) -> Result<Ciphertext>;
         rotate_hoisted(a: &Ciphertext, steps: &[i32]) -> Result<Vec<Ciphertext>>;
         rotation_sums(a: &Ciphertext, groups: &[Vec<(i32, &Plaintext)>]) -> Result<Vec<Ciphertext>>;
+        truncate_to_level(a: &Ciphertext, level: usize) -> Result<Ciphertext>;
+        modulus_at(level: usize) -> f64;
+        linear_combination(terms: &[(&Ciphertext, Weight<'_>)], level: usize, scale: f64) -> Result<Ciphertext>;
     }
 }
 
@@ -551,7 +613,24 @@ mod tests {
         let s = b.mul_const_rescale(&s, Complex64::new(0.0, 1.0))?;
         let low = b.drop_to_level(&s, b.level(&s) - 2)?;
         let fresh = b.drop_to_level(x, b.level(&low))?;
-        b.add(&low, &fresh)
+        let s = b.add(&low, &fresh)?;
+        // Terms of different levels and scales (one truncated off its canonical scale), a
+        // complex constant and a slot vector, landing on one exact level and scale; the
+        // backend's fused combination and the default one by plaintext products agree.
+        let off = b.truncate_to_level(&xy, b.level(&xy) - 1)?;
+        let w: Vec<Complex64> = (0..b.slots())
+            .map(|i| Complex64::new(1.0 - i as f64 / 64.0, 0.5))
+            .collect();
+        let terms = [
+            (x, Weight::Const(Complex64::new(0.75, -0.5))),
+            (&off, Weight::Slots(&w)),
+            (&s, Weight::Const(Complex64::new(-2.0, 0.0))),
+        ];
+        let level = b.level(&s) - 1;
+        let fused = b.linear_combination(&terms, level, b.scale_at(level))?;
+        let by_products =
+            crate::backend::linear_combination_by_products(b, &terms, level, b.scale_at(level))?;
+        b.add(&fused, &by_products)
     }
 
     #[test]
@@ -606,6 +685,17 @@ mod tests {
                 ..
             })
         ));
+        // A term not above the target level, or no term at all, is an error.
+        let one = Weight::Const(Complex64::new(1.0, 0.0));
+        for b in [
+            server.linear_combination(&[(&cx, one)], top, 1.0).err(),
+            server.linear_combination(&[], 0, 1.0).err(),
+        ] {
+            assert!(matches!(
+                b,
+                Some(Error::LevelExhausted { .. } | Error::InvalidArgument { .. })
+            ));
+        }
         let pending = server.mul_relin(&cx, &cy).unwrap();
         assert!(matches!(
             server.drop_to_level(&pending, 1),

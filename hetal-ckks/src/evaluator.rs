@@ -379,6 +379,97 @@ impl Evaluator {
         Ok(out)
     }
 
+    /// `Σ_i c_i · ct_i` at `level` with scale exactly `scale`, **without** rescaling: each
+    /// `ct_i` (at `level` or above, of any scale; all of one degree) is read over `Q_level` and
+    /// multiplied by the integer `round(c_i · scale / scale_i)` (a complex `c_i` through the
+    /// monomial `X^{N/2}`, which is `i` in every slot), and the products are summed in one
+    /// lazy-reduction pass per limb. Followed by [`Evaluator::rescale`], this lands a linear
+    /// combination of ciphertexts of different levels and scales on one exact scale with a
+    /// single rescale: what polynomial evaluation needs instead of a rescale per term and a
+    /// scale-fixing product per level drop. The integers carry the scale ratios, so the
+    /// relative error of each term is that of rounding `c_i · scale / scale_i` (about `2^-60`
+    /// when the ratio is `~2^60`, as in a `scale·q` target).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] without terms, for a foreign ciphertext, mixed degrees or a
+    /// non-finite constant; [`Error::LevelTooHigh`] if `level` is above a term's level.
+    pub fn linear_combination(
+        &self,
+        terms: &[(&Ciphertext, Complex64)],
+        level: usize,
+        scale: f64,
+    ) -> Result<Ciphertext> {
+        const OP: &str = "linear_combination";
+        let Some((first, _)) = terms.first() else {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                reason: "no terms".into(),
+            });
+        };
+        let parts = first.c.len();
+        for (ct, c) in terms {
+            self.check_ct(OP, ct)?;
+            if level > ct.level {
+                return Err(Error::LevelTooHigh {
+                    op: OP,
+                    level,
+                    max: ct.level,
+                });
+            }
+            if ct.c.len() != parts {
+                return Err(Error::InvalidArgument {
+                    op: OP,
+                    reason: format!(
+                        "terms of degrees {} and {} cannot be combined",
+                        parts - 1,
+                        ct.c.len() - 1
+                    ),
+                });
+            }
+            Self::check_finite(OP, *c, scale / ct.scale)?;
+        }
+        let half = self.params.n() / 2;
+        // Per term: the RNS integers of the real and (if any) imaginary parts, and the
+        // polynomials `X^{N/2}·c_j` the imaginary part multiplies.
+        let mut scalars: Vec<Vec<u64>> = Vec::new();
+        let mut rows: Vec<Vec<Poly<Ntt>>> = Vec::new();
+        let mut sources: Vec<(usize, Option<usize>)> = Vec::new();
+        for (ct, c) in terms {
+            let factor = scale / ct.scale;
+            let (re, im) = ((c.re * factor).round(), (c.im * factor).round());
+            scalars.push(self.const_rns(level, re));
+            let re_idx = scalars.len() - 1;
+            let im_idx = if im == 0.0 {
+                None
+            } else {
+                scalars.push(self.const_rns(level, im));
+                rows.push(ct.c.iter().map(|x| x.mul_monomial(half)).collect());
+                Some(scalars.len() - 1)
+            };
+            sources.push((re_idx, im_idx));
+        }
+        let c = (0..parts)
+            .map(|j| {
+                let mut args: Vec<(&Poly<Ntt>, &[u64])> = Vec::with_capacity(scalars.len());
+                let mut rotated = rows.iter();
+                for ((ct, _), &(re, im)) in terms.iter().zip(&sources) {
+                    args.push((&ct.c[j], scalars[re].as_slice()));
+                    if let Some(im) = im {
+                        let rot = rotated.next().expect("one rotated row per imaginary part");
+                        args.push((&rot[j], scalars[im].as_slice()));
+                    }
+                }
+                Ok(Poly::scalar_dot(&args, level + 1)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Ciphertext {
+            c,
+            level,
+            scale,
+            seed: None,
+        })
+    }
+
     /// `ct · k` for an integer `k`: no level consumed, the scale is unchanged.
     ///
     /// # Errors

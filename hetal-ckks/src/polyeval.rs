@@ -45,7 +45,7 @@
 //! # }
 //! ```
 
-use crate::backend::{Complex64, SlotBackend};
+use crate::backend::{Complex64, SlotBackend, Weight};
 use crate::{Error, Result};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
@@ -436,14 +436,20 @@ pub fn evaluate_many<B: SlotBackend + ?Sized>(
         cache: HashMap::new(),
     };
     ev.cache.insert(1, Rc::new(t.clone()));
+    let top = backend.level(&t);
     polys
         .iter()
-        .map(|p| match ev.eval_rec(&p.coeffs, baby)? {
-            Term::Ct(ct) => Ok(ct),
-            Term::Const(c) => {
-                // A constant: zero times the input plus the constant, no level.
-                let zero = backend.mul_int(&t, 0)?;
-                ev.add_constant(&zero, c)
+        .map(|p| {
+            // Every result lands on the canonical scale of its own depth below the input.
+            let depth = walk(&p.coeffs, baby, cheb, &mut BTreeSet::new(), &mut 0).unwrap_or(0);
+            let level = top - depth;
+            match ev.eval_rec(&p.coeffs, baby, level, backend.scale_at(level))? {
+                Term::Ct(ct) => Ok(ct),
+                Term::Const(c) => {
+                    // A constant: zero times the input plus the constant, no level.
+                    let zero = backend.mul_int(&t, 0)?;
+                    ev.add_constant(&zero, c)
+                }
             }
         })
         .collect()
@@ -463,7 +469,10 @@ struct Evaluator<'a, B: SlotBackend + ?Sized> {
 }
 
 impl<B: SlotBackend + ?Sized> Evaluator<'_, B> {
-    /// `T_i` (or `x^i`) at level `top - ceil(log2 i)`.
+    /// `T_i` (or `x^i`) at level `top - ceil(log2 i)`, at whatever scale the products give:
+    /// operands of different levels are truncated (free), not dropped to a canonical scale,
+    /// because the leaves land every term on an exact scale anyway
+    /// ([`SlotBackend::linear_combination`]).
     fn power(&mut self, i: usize) -> Result<Rc<B::Ct>> {
         if let Some(ct) = self.cache.get(&i) {
             return Ok(Rc::clone(ct));
@@ -480,11 +489,18 @@ impl<B: SlotBackend + ?Sized> Evaluator<'_, B> {
         } else {
             let e = floor_pow2(i);
             let (pe, pr) = (self.power(e)?, self.power(i - e)?);
-            let (pe, pr) = b.align_levels(&pe, &pr)?;
+            let level = b.level(&pe).min(b.level(&pr));
+            let (pe, pr) = (
+                b.truncate_to_level(&pe, level)?,
+                b.truncate_to_level(&pr, level)?,
+            );
             let prod = b.mul_relin_rescale(&pe, &pr)?;
             if self.cheb {
+                // T_i = 2·T_e·T_{i-e} - T_{2e-i}: the last term (above the product's level)
+                // lands on the product's level and scale in one rescale.
                 let d = self.power(e - (i - e))?;
-                let d = b.drop_to_level(&d, b.level(&prod))?;
+                let one = Weight::Const(Complex64::new(1.0, 0.0));
+                let d = b.linear_combination(&[(&d, one)], b.level(&prod), b.scale(&prod))?;
                 b.sub(&b.mul_int(&prod, 2)?, &d)?
             } else {
                 prod
@@ -495,16 +511,11 @@ impl<B: SlotBackend + ?Sized> Evaluator<'_, B> {
         Ok(ct)
     }
 
-    /// `c · ct` (or `(c · mask) ⊙ ct`), rescaled.
-    fn scalar_product(&self, ct: &B::Ct, c: f64) -> Result<B::Ct> {
-        let b = self.backend;
+    /// The weight of coefficient `c`: the constant, or `c · mask`.
+    fn weight(&self, c: f64) -> WeightBuf {
         match self.mask {
-            None => b.mul_const_rescale(ct, Complex64::new(c, 0.0)),
-            Some(m) => {
-                let v: Vec<Complex64> = m.iter().map(|&w| Complex64::new(w * c, 0.0)).collect();
-                let pt = b.encode(&v, b.level(ct))?;
-                b.mul_plain_rescale(ct, &pt)
-            }
+            None => WeightBuf::Const(Complex64::new(c, 0.0)),
+            Some(m) => WeightBuf::Slots(m.iter().map(|&w| Complex64::new(w * c, 0.0)).collect()),
         }
     }
 
@@ -525,47 +536,75 @@ impl<B: SlotBackend + ?Sized> Evaluator<'_, B> {
     fn add_terms(&self, a: B::Ct, t: Term<B::Ct>) -> Result<B::Ct> {
         match t {
             Term::Const(c) => self.add_constant(&a, c),
-            Term::Ct(ct) => {
-                let (a, ct) = self.backend.align_levels(&a, &ct)?;
-                self.backend.add(&a, &ct)
-            }
+            Term::Ct(ct) => self.backend.add(&a, &ct),
         }
     }
 
-    fn eval_rec(&mut self, c: &[f64], k: usize) -> Result<Term<B::Ct>> {
+    /// `Σ c_i T_i` (times the mask, if any) landing exactly at `level` and `scale`
+    /// (Lattigo-style scale-exact evaluation): a leaf is one linear combination of the cached
+    /// powers (one rescale); an inner node `q·T_m + r` evaluates `q` at the level above with
+    /// the scale that the product with `T_m` (truncated there) turns into `scale`, and `r` at
+    /// `(level, scale)` directly. No level drop is ever needed: the plan's depth
+    /// ([`walk`]) guarantees every operand sits above the level it must land on.
+    fn eval_rec(&mut self, c: &[f64], k: usize, level: usize, scale: f64) -> Result<Term<B::Ct>> {
+        let b = self.backend;
         let c = trimmed(c);
         let d = c.len() - 1;
         if d == 0 {
             return Ok(Term::Const(c.first().copied().unwrap_or(0.0)));
         }
         if d < k {
-            let mut acc: Option<B::Ct> = None;
+            let mut powers = Vec::new();
+            let mut weights = Vec::new();
             for (i, &ci) in c.iter().enumerate().skip(1) {
-                if ci == 0.0 {
-                    continue;
+                if ci != 0.0 {
+                    powers.push(self.power(i)?);
+                    weights.push(self.weight(ci));
                 }
-                let pi = self.power(i)?;
-                let term = self.scalar_product(&pi, ci)?;
-                acc = Some(match acc {
-                    None => term,
-                    Some(a) => self.add_terms(a, Term::Ct(term))?,
-                });
             }
-            let acc = acc.expect("a non-constant leaf has a nonzero coefficient");
-            return Ok(Term::Ct(self.add_constant(&acc, c[0])?));
+            let terms: Vec<(&B::Ct, Weight<'_>)> = powers
+                .iter()
+                .zip(&weights)
+                .map(|(p, w)| (p.as_ref(), w.as_weight()))
+                .collect();
+            let sum = b.linear_combination(&terms, level, scale)?;
+            return Ok(Term::Ct(self.add_constant(&sum, c[0])?));
         }
         let m = floor_pow2(d);
         let (r, q) = split(c, m, self.cheb);
         let tm = self.power(m)?;
-        let prod = match self.eval_rec(&q, k)? {
-            Term::Const(cq) => self.scalar_product(&tm, cq)?,
-            Term::Ct(qc) => {
-                let (qc, tm) = self.backend.align_levels(&qc, &tm)?;
-                self.backend.mul_relin_rescale(&qc, &tm)?
+        let prod = if trimmed(&q).len() == 1 {
+            let w = self.weight(q[0]);
+            b.linear_combination(&[(tm.as_ref(), w.as_weight())], level, scale)?
+        } else {
+            let tm = b.truncate_to_level(&tm, level + 1)?;
+            let q_scale = scale * b.modulus_at(level + 1) / b.scale(&tm);
+            match self.eval_rec(&q, k, level + 1, q_scale)? {
+                Term::Ct(qc) => b.mul_relin_rescale(&qc, &tm)?,
+                // Not reached (`q` has positive degree), but correct if it were.
+                Term::Const(cq) => {
+                    let w = self.weight(cq);
+                    b.linear_combination(&[(&tm, w.as_weight())], level, scale)?
+                }
             }
         };
-        let rest = self.eval_rec(&r, k)?;
+        let rest = self.eval_rec(&r, k, level, scale)?;
         Ok(Term::Ct(self.add_terms(prod, rest)?))
+    }
+}
+
+/// An owned [`Weight`].
+enum WeightBuf {
+    Const(Complex64),
+    Slots(Vec<Complex64>),
+}
+
+impl WeightBuf {
+    fn as_weight(&self) -> Weight<'_> {
+        match self {
+            WeightBuf::Const(c) => Weight::Const(*c),
+            WeightBuf::Slots(v) => Weight::Slots(v),
+        }
     }
 }
 

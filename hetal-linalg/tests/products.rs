@@ -235,6 +235,12 @@ impl SlotBackend for KeyedBackend {
     fn drop_to_level(&self, a: &Self::Ct, l: usize) -> hetal_ckks::Result<Self::Ct> {
         self.inner.drop_to_level(a, l)
     }
+    fn truncate_to_level(&self, a: &Self::Ct, l: usize) -> hetal_ckks::Result<Self::Ct> {
+        self.inner.truncate_to_level(a, l)
+    }
+    fn modulus_at(&self, l: usize) -> f64 {
+        self.inner.modulus_at(l)
+    }
     fn rotate(&self, a: &Self::Ct, k: i32) -> hetal_ckks::Result<Self::Ct> {
         self.check(k)?;
         self.inner.rotate(a, k)

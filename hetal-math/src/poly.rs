@@ -360,6 +360,78 @@ impl<R: Representation> Poly<R> {
         Ok(())
     }
 
+    /// `Σ_i terms[i].0 · terms[i].1` over the first `len` limbs: every polynomial (each with
+    /// at least `len` limbs, over prefixes of one chain) times its RNS scalar (one residue per
+    /// limb, `len` of them), summed in one pass per limb with the lazy-reduction dot-product
+    /// kernels ([`crate::dot::dot_const`]). Limbs run in parallel.
+    ///
+    /// ```
+    /// use hetal_math::{Context, Poly, Coeff, generate_ntt_primes};
+    /// let primes = generate_ntt_primes(40, 16, 3).unwrap();
+    /// let ctx = Context::new(16, &primes).unwrap();
+    /// let ones = Poly::<Coeff>::from_limbs(&ctx, vec![1; 48]).unwrap();
+    /// let twos = Poly::<Coeff>::from_limbs(&ctx, vec![2; 48]).unwrap();
+    /// // 3·1 + 5·2 over the first two limbs.
+    /// let sum = Poly::scalar_dot(&[(&ones, &[3, 3][..]), (&twos, &[5, 5][..])], 2).unwrap();
+    /// assert_eq!(sum.num_limbs(), 2);
+    /// assert!(sum.limb(1).iter().all(|&v| v == 13));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] without terms or for `len` of zero or above a term's limb
+    /// count; [`Error::MismatchedBases`] if the terms' first `len` primes differ;
+    /// [`Error::WrongLength`] or [`Error::UnreducedResidue`] for a malformed scalar.
+    pub fn scalar_dot(terms: &[(&Self, &[u64])], len: usize) -> Result<Self> {
+        use rayon::prelude::*;
+        let (first, _) = terms.first().ok_or(Error::InvalidArgument {
+            op: "Poly::scalar_dot",
+            reason: "no terms",
+        })?;
+        if len == 0 || terms.iter().any(|(p, _)| len > p.num_limbs()) {
+            return Err(Error::InvalidArgument {
+                op: "Poly::scalar_dot",
+                reason: "len must be at least 1 and at most every term's limb count",
+            });
+        }
+        let ctx = first.ctx.prefix(len)?;
+        for (p, w) in terms {
+            if !p.ctx.prefix(len)?.same_ring(&ctx) {
+                return Err(Error::MismatchedBases {
+                    op: "Poly::scalar_dot",
+                    reason: "the terms' first primes differ",
+                });
+            }
+            if w.len() != len {
+                return Err(Error::WrongLength {
+                    what: "scalar_dot RNS scalar",
+                    expected: len,
+                    got: w.len(),
+                });
+            }
+            for (i, (m, &v)) in ctx.moduli().iter().zip(w.iter()).enumerate() {
+                if v >= m.value() {
+                    return Err(Error::UnreducedResidue {
+                        limb: i,
+                        value: v,
+                        modulus: m.value(),
+                    });
+                }
+            }
+        }
+        let n = ctx.n();
+        let mut data = vec![0u64; n * len];
+        data.par_chunks_mut(n)
+            .zip(ctx.moduli().par_iter())
+            .enumerate()
+            .for_each(|(i, (out, m))| {
+                let rows: Vec<&[u64]> = terms.iter().map(|(p, _)| p.limb(i)).collect();
+                let bits = vec![m.bits(); terms.len()];
+                let w: Vec<u64> = terms.iter().map(|(_, w)| w[i]).collect();
+                crate::dot::dot_const(m, &rows, &bits, &w, out);
+            });
+        Ok(Self::from_raw(&ctx, data))
+    }
+
     fn check_rns_scalar(&self, scalars: &[u64]) -> Result<()> {
         if scalars.len() != self.num_limbs() {
             return Err(Error::WrongLength {

@@ -181,3 +181,55 @@ fn ifma_is_detected_on_capable_cpus() {
         Kernel::Ifma.is_available() && !forced_scalar
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// `Poly::scalar_dot` over a prefix of polynomials with different limb counts (one chain of
+    /// mixed prime sizes) against the `u128` oracle, limb by limb.
+    #[test]
+    fn poly_scalar_dot_matches_oracle(
+        terms in 1usize..6,
+        len in 1usize..4,
+        seed in any::<u64>(),
+    ) {
+        use hetal_math::{Coeff, Context, Poly};
+        let mut primes = generate_ntt_primes(40, 16, 1).unwrap();
+        primes.extend(generate_ntt_primes(60, 16, 1).unwrap());
+        primes.extend(generate_ntt_primes(50, 16, 2).unwrap());
+        let ctx = Context::new(16, &primes).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let polys: Vec<Poly<Coeff>> = (0..terms)
+            .map(|t| {
+                let limbs = len + (t % (primes.len() - len + 1));
+                let sub = ctx.prefix(limbs).unwrap();
+                let data = (0..limbs)
+                    .flat_map(|i| {
+                        let p = primes[i];
+                        (0..16).map(|_| sample(&mut rng, p, true)).collect::<Vec<_>>()
+                    })
+                    .collect();
+                Poly::from_limbs(&sub, data).unwrap()
+            })
+            .collect();
+        let scalars: Vec<Vec<u64>> = (0..terms)
+            .map(|_| (0..len).map(|i| sample(&mut rng, primes[i], true)).collect())
+            .collect();
+        let args: Vec<(&Poly<Coeff>, &[u64])> =
+            polys.iter().zip(&scalars).map(|(p, w)| (p, w.as_slice())).collect();
+        let out = Poly::scalar_dot(&args, len).unwrap();
+        prop_assert_eq!(out.num_limbs(), len);
+        for (i, &p) in primes.iter().enumerate().take(len) {
+            let rows: Vec<Vec<u64>> = polys.iter().map(|q| q.limb(i).to_vec()).collect();
+            let w: Vec<u64> = scalars.iter().map(|s| s[i]).collect();
+            for c in 0..16 {
+                prop_assert_eq!(out.limb(i)[c], oracle_const(p, &rows, &w, c));
+            }
+        }
+        // Malformed calls are errors, not panics.
+        prop_assert!(Poly::scalar_dot(&args, 0).is_err());
+        prop_assert!(Poly::<Coeff>::scalar_dot(&[], 1).is_err());
+        let too_long = Poly::scalar_dot(&args, primes.len() + 1);
+        prop_assert!(too_long.is_err());
+    }
+}

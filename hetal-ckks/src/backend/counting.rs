@@ -206,6 +206,24 @@ impl<B: SlotBackend> SlotBackend for CountingBackend<B> {
     fn drop_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct> {
         self.inner.drop_to_level(a, level)
     }
+    fn truncate_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct> {
+        self.inner.truncate_to_level(a, level)
+    }
+    fn modulus_at(&self, level: usize) -> f64 {
+        self.inner.modulus_at(level)
+    }
+    /// Counted as one plaintext or constant multiplication per term and one rescale.
+    fn linear_combination(
+        &self,
+        terms: &[(&Self::Ct, super::Weight<'_>)],
+        level: usize,
+        scale: f64,
+    ) -> Result<Self::Ct> {
+        let out = self.inner.linear_combination(terms, level, scale)?;
+        self.counts.bump(PMUL, terms.len() as u64);
+        self.counts.bump(RESCALE, 1);
+        Ok(out)
+    }
     fn rotate(&self, a: &Self::Ct, steps: i32) -> Result<Self::Ct> {
         let out = self.inner.rotate(a, steps)?;
         if (steps as i64).rem_euclid(self.slots() as i64) != 0 {

@@ -133,6 +133,64 @@ impl ScaleChain {
     }
 }
 
+/// The weight of one term of [`SlotBackend::linear_combination`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Weight<'a> {
+    /// The same constant in every slot.
+    Const(Complex64),
+    /// One value per slot (shorter vectors are zero-padded, as by `encode`).
+    Slots(&'a [Complex64]),
+}
+
+/// The checks every [`SlotBackend::linear_combination`] makes: terms present, each strictly
+/// above the target level.
+pub(crate) fn check_linear_combination<B: SlotBackend + ?Sized>(
+    backend: &B,
+    terms: &[(&B::Ct, Weight<'_>)],
+    level: usize,
+) -> Result<()> {
+    const OP: &str = "linear_combination";
+    if terms.is_empty() {
+        return Err(Error::InvalidArgument {
+            op: OP,
+            reason: "no terms".into(),
+        });
+    }
+    if let Some((x, _)) = terms.iter().find(|(x, _)| backend.level(x) <= level) {
+        return Err(Error::LevelExhausted {
+            op: OP,
+            level: backend.level(x),
+            needed: level + 1,
+        });
+    }
+    Ok(())
+}
+
+/// The default [`SlotBackend::linear_combination`]: one encoded plaintext product per term on
+/// the truncated input, then one rescale.
+pub(crate) fn linear_combination_by_products<B: SlotBackend + ?Sized>(
+    backend: &B,
+    terms: &[(&B::Ct, Weight<'_>)],
+    level: usize,
+    scale: f64,
+) -> Result<B::Ct> {
+    check_linear_combination(backend, terms, level)?;
+    let target = scale * backend.modulus_at(level + 1);
+    let products = terms.iter().map(|(x, w)| {
+        let x = backend.truncate_to_level(x, level + 1)?;
+        let s = target / backend.scale(&x);
+        let pt = match w {
+            Weight::Const(c) => {
+                backend.encode_at_scale(&vec![*c; backend.slots()], level + 1, s)?
+            }
+            Weight::Slots(v) => backend.encode_at_scale(v, level + 1, s)?,
+        };
+        backend.mul_plain(&x, &pt)
+    });
+    let sum = sum_terms(backend, products)?.expect("terms checked non-empty");
+    backend.rescale(&sum)
+}
+
 /// Slot-level SIMD operations on encrypted (or simulated) vectors of `slots()` complex numbers.
 ///
 /// Rotations are **left** rotations: `rotate(v, k)[i] = v[(i + k) mod n]`; negative steps rotate
@@ -199,6 +257,13 @@ pub trait SlotBackend: Send + Sync {
     fn rescale(&self, a: &Self::Ct) -> Result<Self::Ct>;
     /// Brings a canonical ciphertext down to `level` with the canonical scale of that level.
     fn drop_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct>;
+    /// `a` at `level` with its scale **unchanged** (CKKS: the limbs above `level` discarded;
+    /// free and exact). The scale is then in general not [`scale_at`](Self::scale_at)`(level)`:
+    /// this is for circuits that track scales themselves and land back on the canonical scale
+    /// with [`linear_combination`](Self::linear_combination) (the polynomial evaluator).
+    fn truncate_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct>;
+    /// The prime a rescale from `level` divides by (as `f64`).
+    fn modulus_at(&self, level: usize) -> f64;
     /// Left rotation by `steps` slots.
     fn rotate(&self, a: &Self::Ct, steps: i32) -> Result<Self::Ct>;
     /// Complex conjugation of every slot.
@@ -246,6 +311,47 @@ pub trait SlotBackend: Send + Sync {
                 })
             })
             .collect()
+    }
+
+    /// `Σ_i w_i ⊙ x_i` at exactly `level` and `scale`, with **one** rescale: every `x_i` (at any
+    /// level above `level`, of any scale) is truncated to `level + 1`
+    /// ([`truncate_to_level`](Self::truncate_to_level)), multiplied by its weight encoded at the
+    /// scale `s_i` that makes `scale(x_i)·s_i = scale·q_{level+1}`, and the products are summed
+    /// and rescaled. Polynomial evaluation sums its baby-step terms this way: one rescale per
+    /// sum, no scale-fixing level drops. The default does exactly that with
+    /// [`encode_at_scale`](Self::encode_at_scale), [`mul_plain`](Self::mul_plain) and
+    /// [`rescale`](Self::rescale); the CKKS backends multiply constants by integers in one
+    /// fused pass ([`Evaluator::linear_combination`](crate::evaluator::Evaluator::linear_combination)).
+    ///
+    /// ```
+    /// use hetal_ckks::backend::{Complex64, PlainBackend, ScaleChain, SlotBackend, SlotClient, Weight};
+    ///
+    /// # fn main() -> hetal_ckks::Result<()> {
+    /// let b = PlainBackend::new(2, ScaleChain::uniform(4, 40.0));
+    /// let (x, y) = (b.encrypt_real(&[1.0, 2.0], 4)?, b.encrypt_real(&[3.0, 4.0], 2)?);
+    /// let w = [Complex64::new(1.0, 0.0), Complex64::new(-1.0, 0.0)];
+    /// // 0.5·x + w ⊙ y, from levels 4 and 2, landing at level 1 on its canonical scale.
+    /// let z = b.linear_combination(
+    ///     &[(&x, Weight::Const(Complex64::new(0.5, 0.0))), (&y, Weight::Slots(&w))],
+    ///     1,
+    ///     b.scale_at(1),
+    /// )?;
+    /// assert_eq!((b.level(&z), b.scale(&z)), (1, b.scale_at(1)));
+    /// assert_eq!(b.decrypt_real(&z)?, vec![3.5, -3.0]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] without terms; [`Error::LevelExhausted`] if a term is not
+    /// above `level`; backend errors (scales, degrees, lengths).
+    fn linear_combination(
+        &self,
+        terms: &[(&Self::Ct, Weight<'_>)],
+        level: usize,
+        scale: f64,
+    ) -> Result<Self::Ct> {
+        linear_combination_by_products(self, terms, level, scale)
     }
 
     /// `a - p` for a plaintext at the same level and scale.

@@ -375,6 +375,57 @@ impl SlotBackend for PlainBackend {
         }))
     }
 
+    fn truncate_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct> {
+        if level > a.level {
+            return Err(Error::InvalidArgument {
+                op: "truncate_to_level",
+                reason: format!(
+                    "target level {level} is above the ciphertext's level {}",
+                    a.level
+                ),
+            });
+        }
+        Ok(PlainCiphertext { level, ..a.clone() })
+    }
+
+    fn modulus_at(&self, level: usize) -> f64 {
+        self.chain.modulus_at(level)
+    }
+
+    /// Exact: `Σ w_i ⊙ x_i` at `level` and `scale`, one rescale's noise (if any).
+    fn linear_combination(
+        &self,
+        terms: &[(&Self::Ct, super::Weight<'_>)],
+        level: usize,
+        scale: f64,
+    ) -> Result<Self::Ct> {
+        super::check_linear_combination(self, terms, level)?;
+        let mut values = vec![Complex64::new(0.0, 0.0); self.slots];
+        let mut degree = 1;
+        for (x, w) in terms {
+            degree = degree.max(x.degree);
+            match w {
+                super::Weight::Const(c) => {
+                    for (v, &xv) in values.iter_mut().zip(&x.values) {
+                        *v += c * xv;
+                    }
+                }
+                super::Weight::Slots(ws) => {
+                    let ws = self.padded("linear_combination", ws)?;
+                    for ((v, &xv), wv) in values.iter_mut().zip(&x.values).zip(ws) {
+                        *v += wv * xv;
+                    }
+                }
+            }
+        }
+        Ok(self.op_noise(PlainCiphertext {
+            values,
+            level,
+            scale,
+            degree,
+        }))
+    }
+
     fn drop_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct> {
         if level > a.level {
             return Err(Error::InvalidArgument {
