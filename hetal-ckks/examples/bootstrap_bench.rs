@@ -8,7 +8,9 @@
 //! Presets: `n16_qp1546_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
 //! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
 //! in `[-1, 1] + i[-1, 1]`. `--meta`: meta-bootstrapping (`BootstrapConfig::iterations = 2`,
-//! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`.
+//! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`. `--phases`: one more
+//! bootstrap, step by step, and a second JSON line with the seconds of each step
+//! (`scale_down`, `mod_raise` with encapsulation, `c2s`, `eval_mod` per part, `s2c`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,6 +111,9 @@ fn main() {
         }
         precision = (min.min(precision.0), sum / (2 * n) as f64);
     }
+    if args.iter().any(|a| a == "--phases") {
+        print_phases(&server, &ct);
+    }
     times.sort_by(f64::total_cmp);
     let boot_s = times[times.len() / 2];
     println!(
@@ -124,4 +129,46 @@ fn main() {
         server.bootstrap_level(),
         peak_rss_mb()
     );
+}
+
+/// One bootstrap through the public steps of [`Bootstrapper`], each timed.
+fn print_phases(
+    server: &hetal_ckks::ckks_backend::CkksBackend,
+    ct: &hetal_ckks::prelude::Ciphertext,
+) {
+    use hetal_ckks::bootstrap::dft::SlotParts;
+    let ctx = server.bootstrap_context().expect("bootstrapping keys");
+    let (boot, eval, enc) = (
+        ctx.bootstrapper(),
+        ctx.evaluator(),
+        ctx.encapsulation_keys(),
+    );
+    let mut timed = Vec::new();
+    let mut time = |name: &'static str, t: Instant| timed.push((name, t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let low = boot.scale_down(eval, ct).expect("scale_down");
+    time("scale_down", t);
+    let t = Instant::now();
+    boot.mod_raise(eval, enc, &low).expect("mod_raise");
+    time("mod_raise", t);
+    let t = Instant::now();
+    let parts = boot.mod_raise_and_c2s(eval, enc, &low).expect("c2s");
+    time("mod_raise_and_c2s", t);
+    let t = Instant::now();
+    let parts = match parts {
+        SlotParts::Two { real, imag } => SlotParts::Two {
+            real: boot.eval_mod(eval, &real).expect("eval_mod"),
+            imag: boot.eval_mod(eval, &imag).expect("eval_mod"),
+        },
+        SlotParts::Packed(p) => SlotParts::Packed(boot.eval_mod(eval, &p).expect("eval_mod")),
+    };
+    time("eval_mod", t);
+    let t = Instant::now();
+    boot.s2c(eval, parts).expect("s2c");
+    time("s2c", t);
+    let fields: Vec<String> = timed
+        .iter()
+        .map(|(name, s)| format!("\"{name}_s\": {s:.3}"))
+        .collect();
+    println!("{{\"phases\": {{{}}}}}", fields.join(", "));
 }

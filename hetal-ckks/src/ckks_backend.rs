@@ -364,6 +364,16 @@ macro_rules! evaluator_slot_ops {
             self.eval.relinearize(a)
         }
 
+        /// Fused tensor product and relinearization ([`Evaluator::mul_relin`]).
+        fn mul_relin(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.mul_relin(a, b)
+        }
+
+        /// Relinearization fused with the rescale ([`Evaluator::mul_relin_rescale`]).
+        fn mul_relin_rescale(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+            self.eval.mul_relin_rescale(a, b)
+        }
+
         fn rescale(&self, a: &Ciphertext) -> Result<Ciphertext> {
             self.eval.rescale(a)
         }
@@ -531,6 +541,8 @@ impl SlotBackend for CkksClient {
         mul_i(a: &Ciphertext) -> Result<Ciphertext>;
         tensor(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
         relinearize(a: &Ciphertext) -> Result<Ciphertext>;
+        mul_relin(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
+        mul_relin_rescale(a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext>;
         rescale(a: &Ciphertext) -> Result<Ciphertext>;
         drop_to_level(a: &Ciphertext, level: usize) -> Result<Ciphertext>;
         rotate(a: &Ciphertext, steps: i32) -> Result<Ciphertext>;

@@ -623,6 +623,47 @@ impl Evaluator {
         })
     }
 
+    /// `rescale(mul_relin(a, b))` in one step: the relinearization's ModDown divides by
+    /// `P·q_l` at once (`q_l` joins the special primes), so the separate rescale and its NTTs
+    /// disappear and the result has one rounding instead of two. Level `l -> l - 1`, scale
+    /// `s_a·s_b / q_l`.
+    ///
+    /// # Errors
+    /// As [`Evaluator::mul_relin`] and [`Evaluator::rescale`].
+    pub fn mul_relin_rescale(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        let rlk = match &self.rlk {
+            Some(rlk)
+                if self.check_ct("mul", a).is_ok()
+                    && self.check_ct("mul", b).is_ok()
+                    && a.level == b.level
+                    && a.level >= 1
+                    && a.degree() == 1
+                    && b.degree() == 1 =>
+            {
+                rlk
+            }
+            // Every error case (and its message) is exactly that of the two-step form.
+            _ => return self.rescale(&self.mul_relin(a, b)?),
+        };
+        let level = a.level;
+        let d2 = pointwise_product(&a.c[1], &b.c[1])?;
+        let d0 = pointwise_product(&a.c[0], &b.c[0])?;
+        let mut d1 = pointwise_product(&a.c[0], &b.c[1])?;
+        d1.mul_add_assign(&a.c[1], &b.c[0])?;
+        let switched =
+            crate::keyswitch::relinearize_rescale(&self.params, [&d0, &d1, &d2], level, &rlk.key);
+        for d in [d0, d1, d2] {
+            give_buffer(d.into_data());
+        }
+        let (c0, c1) = switched?;
+        Ok(Ciphertext {
+            c: vec![c0, c1],
+            level: level - 1,
+            scale: a.scale * b.scale / self.params.q_primes()[level] as f64,
+            seed: None,
+        })
+    }
+
     /// Divides by the last prime `q_level` with exact rounding: level `l -> l - 1`, scale
     /// `s -> s / q_l`.
     ///
@@ -785,10 +826,12 @@ impl Evaluator {
         (
             Finish {
                 add: Some(&ct.c[0]),
+                add_weight: None,
                 perm: Some(perm),
             },
             Finish {
                 add: None,
+                add_weight: None,
                 perm: Some(perm),
             },
         )

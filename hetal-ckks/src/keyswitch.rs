@@ -213,6 +213,65 @@ pub(crate) fn key_switch_single_with(
     f0: Finish<'_>,
     f1: Finish<'_>,
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let (out0, out1) = key_switch_single_ip(params, d, level, key)?;
+    let r = mod_down_pair_with(params, level, &out0, &out1, f0, f1);
+    give_buffer(out0);
+    give_buffer(out1);
+    r
+}
+
+/// Relinearization fused with the rescale that follows it (`d_0 + d_1 s + d_2 s²` over `Q_l`,
+/// `l >= 1`, to `(c_0, c_1)` over `Q_{l-1}`): one exact ModDown by `P·q_l` instead of a ModDown
+/// by `P` and a rescale by `q_l`. The key-switching inner product `x` of `d_2` (over
+/// `Q_l ∪ P`) gets `P·d_t` added on its `q_l` limb, so that `q_l` joins the special primes:
+/// `c_t = round((x_t + P·d_t)/(P·q_l))`, whose limbs below `l` are
+/// `x_t·(P q_l)^{-1} + d_t·q_l^{-1} + conv_t`. One rounding instead of two, and
+/// `l + 1` fewer NTTs per output polynomial (the rescale's inverse NTT and its forward NTT per
+/// limb, and the ModDown's NTT of limb `l`, against one more inverse NTT).
+pub(crate) fn relinearize_rescale(
+    params: &Parameters,
+    d: [&Poly<Ntt>; 3],
+    level: usize,
+    key: &SwitchingKey,
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let n = params.n();
+    let (mut x0, mut x1) = key_switch_single_ip(params, d[2], level, key)?;
+    let q_ctx = params.q_context(level)?;
+    let ql = &q_ctx.moduli()[level];
+    let p_mod_ql = params
+        .p_primes()
+        .iter()
+        .fold(1u64, |acc, &p| ql.mul(acc, ql.reduce(p)));
+    for (x, dt) in [(&mut x0, d[0]), (&mut x1, d[1])] {
+        let limb = &mut x[level * n..(level + 1) * n];
+        ql.mul_scalar_add_assign_slice(limb, dt.limb(level), p_mod_ql);
+    }
+    let down = params.mod_down_rescale(level)?;
+    let qp = params.qp_context(level)?;
+    let q = params.q_context(level - 1)?;
+    let weights = down.last_special_inverse();
+    let finish = |dt| Finish {
+        add: Some(dt),
+        add_weight: Some(weights),
+        perm: None,
+    };
+    let (r0, r1) = rayon::join(
+        || down.apply_with(&qp, &q, &x0, finish(d[0])),
+        || down.apply_with(&qp, &q, &x1, finish(d[1])),
+    );
+    give_buffer(x0);
+    give_buffer(x1);
+    Ok((r0?, r1?))
+}
+
+/// The key-switching inner product of [`key_switch_single`] over `Q_level ∪ P` (NTT form,
+/// pooled buffers), before ModDown.
+fn key_switch_single_ip(
+    params: &Parameters,
+    d: &Poly<Ntt>,
+    level: usize,
+    key: &SwitchingKey,
+) -> Result<(Vec<u64>, Vec<u64>)> {
     let n = params.n();
     let qp = params.qp_context(level)?;
     let plans = qp.plans();
@@ -266,10 +325,7 @@ pub(crate) fn key_switch_single_with(
             give_buffer(scratch);
         });
     give_buffer(y);
-    let r = mod_down_pair_with(params, level, &out0, &out1, f0, f1);
-    give_buffer(out0);
-    give_buffer(out1);
-    r
+    Ok((out0, out1))
 }
 
 /// Decomposes `d` (NTT over `Q_level`) into the digits of `level` and extends each to
@@ -383,12 +439,14 @@ pub(crate) fn inner_product(
     Ok((out0, out1))
 }
 
-/// What to do with each ModDown output limb before it is stored: `x -> σ(x + add)` where
-/// `add` is an optional polynomial over `Q_l` and `σ` an optional NTT-domain automorphism
-/// (index permutation). `Default` is the identity.
+/// What to do with each ModDown output limb before it is stored: `x -> σ(x + w·add)` where
+/// `add` is an optional polynomial over (a chain extending) the output basis, `w` an optional
+/// constant per output limb (1 if absent) and `σ` an optional NTT-domain automorphism (index
+/// permutation). `Default` is the identity.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Finish<'a> {
     pub(crate) add: Option<&'a Poly<Ntt>>,
+    pub(crate) add_weight: Option<&'a [u64]>,
     pub(crate) perm: Option<&'a [u32]>,
 }
 
@@ -418,6 +476,8 @@ pub(crate) struct ModDownExact {
     conv_consts: Vec<u64>,
     /// `[P^{-1}]_{q_j}`.
     p_inv_mod_q: Vec<u64>,
+    /// `[p_0^{-1}]_{q_j}` (see [`ModDownExact::last_special_inverse`]).
+    first_special_inv: Vec<u64>,
 }
 
 /// `v[c] = round(Σ_i ys[i][c] · p_inv[i])` (`f64` arithmetic, accumulated in the order
@@ -552,6 +612,10 @@ impl ModDownExact {
             conv_consts[j * (k + 1) + k] = 1;
             p_inv_mod_q.push(inv);
         }
+        let first_special_inv = q
+            .iter()
+            .map(|qj| qj.inv(qj.reduce(p[0].value())).expect("coprime primes"))
+            .collect();
         Self {
             q_len,
             p: p.to_vec(),
@@ -559,7 +623,14 @@ impl ModDownExact {
             p_hat_inv,
             conv_consts,
             p_inv_mod_q,
+            first_special_inv,
         }
+    }
+
+    /// `[p_0^{-1}]_{q_j}` for the first special prime `p_0`: with `q_l` as the first special
+    /// prime (the fused relinearize-and-rescale), the weight of the `d_t` term.
+    pub(crate) fn last_special_inverse(&self) -> &[u64] {
+        &self.first_special_inv
     }
 
     /// `data`: limb-major residues over `qp` in NTT form; output over `q` (NTT form).
@@ -582,13 +653,20 @@ impl ModDownExact {
         finish: Finish<'_>,
     ) -> Result<Poly<Ntt>> {
         if let Some(a) = finish.add
-            && !a.context().same_ring(q)
+            && (a.num_limbs() < q.num_limbs() || !a.context().prefix(q.num_limbs())?.same_ring(q))
         {
             return Err(hetal_math::Error::MismatchedBases {
                 op: "key switch",
                 reason: "operands live in different rings",
             }
             .into());
+        }
+        if let Some(w) = finish.add_weight {
+            assert_eq!(
+                w.len(),
+                q.num_limbs(),
+                "ModDown: one add weight per output limb"
+            );
         }
         let n = qp.n();
         if let Some(perm) = finish.perm {
@@ -633,9 +711,21 @@ impl ModDownExact {
             // x_j·P^{-1} + conv_j (+ add_j), in place in the L2-resident scratch.
             let xj = &data[j * n..(j + 1) * n];
             let w = self.p_inv_mod_q[j];
-            match finish.add {
-                None => m.mul_scalar_add_assign_slice(&mut conv, xj, w),
-                Some(a) => mul_scalar_add2(m, &mut conv, xj, w, a.limb(j)),
+            match (finish.add, finish.add_weight) {
+                (None, _) => m.mul_scalar_add_assign_slice(&mut conv, xj, w),
+                (Some(a), None) => mul_scalar_add2(m, &mut conv, xj, w, a.limb(j)),
+                (Some(a), Some(aw)) => {
+                    let mut sum = take_buffer(n);
+                    let bits = m.bits();
+                    dot_const(
+                        m,
+                        &[&conv, xj, a.limb(j)],
+                        &[bits, bits, bits],
+                        &[1, w, aw[j]],
+                        &mut sum,
+                    );
+                    give_buffer(std::mem::replace(&mut conv, sum));
+                }
             }
             match finish.perm {
                 None => oj.copy_from_slice(&conv),
@@ -782,6 +872,7 @@ mod tests {
             let perm = hetal_math::automorphism_permutation(n, 5).unwrap();
             let finish = Finish {
                 add: Some(&add),
+                add_weight: None,
                 perm: Some(&perm),
             };
             let got = down.apply_with(&qp, &q, &data, finish).unwrap();

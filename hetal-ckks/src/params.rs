@@ -185,6 +185,7 @@ struct Inner {
     fingerprint: u64,
     sigma: f64,
     mod_down: Vec<std::sync::OnceLock<Arc<crate::keyswitch::ModDownExact>>>,
+    mod_down_rescale: Vec<std::sync::OnceLock<Arc<crate::keyswitch::ModDownExact>>>,
     mod_up: Vec<std::sync::OnceLock<Arc<Vec<crate::keyswitch::ModUpDigit>>>>,
 }
 
@@ -468,6 +469,7 @@ impl Parameters {
                 fingerprint: fp,
                 sigma,
                 mod_down: (0..levels).map(|_| std::sync::OnceLock::new()).collect(),
+                mod_down_rescale: (0..levels).map(|_| std::sync::OnceLock::new()).collect(),
                 mod_up: (0..levels).map(|_| std::sync::OnceLock::new()).collect(),
             }),
         })
@@ -617,6 +619,26 @@ impl Parameters {
         let qp = self.qp_context(level)?;
         Ok(self.inner.mod_down[level]
             .get_or_init(|| Arc::new(crate::keyswitch::ModDownExact::new(&qp, level + 1)))
+            .clone())
+    }
+
+    /// The cached ModDown from `Q_level ∪ P` to `Q_{level-1}` (`q_level` as one more special
+    /// prime: relinearization fused with the rescale), `level >= 1`.
+    pub(crate) fn mod_down_rescale(
+        &self,
+        level: usize,
+    ) -> Result<Arc<crate::keyswitch::ModDownExact>> {
+        self.check_level("mod_down_rescale", level)?;
+        if level == 0 {
+            return Err(Error::LevelExhausted {
+                op: "rescale",
+                level: 0,
+                needed: 1,
+            });
+        }
+        let qp = self.qp_context(level)?;
+        Ok(self.inner.mod_down_rescale[level]
+            .get_or_init(|| Arc::new(crate::keyswitch::ModDownExact::new(&qp, level)))
             .clone())
     }
 

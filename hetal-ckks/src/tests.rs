@@ -317,6 +317,46 @@ fn lazy_relinearization_equals_eager() {
 }
 
 #[test]
+fn fused_relinearize_rescale_matches_two_step() {
+    let f = n12();
+    let e = &f.eval;
+    let n = f.params.slots();
+    let l = f.params.max_level();
+    let (xv, yv) = (values(n, 31), values(n, 32));
+    let want: Vec<_> = xv.iter().zip(&yv).map(|(x, y)| x * y).collect();
+    let (x, y) = (enc(f, &xv, l, 1), enc(f, &yv, l, 2));
+    for lvl in [l, l / 2, 1] {
+        let (x, y) = (
+            e.drop_to_level(&x, lvl).unwrap(),
+            e.drop_to_level(&y, lvl).unwrap(),
+        );
+        let fused = e.mul_relin_rescale(&x, &y).unwrap();
+        let two_step = e.rescale(&e.mul_relin(&x, &y).unwrap()).unwrap();
+        assert_eq!(fused.level(), lvl - 1);
+        assert_eq!(fused.scale(), two_step.scale());
+        let (df, dt) = (dec(f, &fused), dec(f, &two_step));
+        // One exact division by P·q_l instead of two roundings: the same product, at least as
+        // precise.
+        assert!(precision_bits(&df, &dt) > 24.0, "level {lvl}");
+        assert!(
+            precision_bits(&df, &want) >= precision_bits(&dt, &want) - 0.5,
+            "level {lvl}: fused {} vs two-step {}",
+            precision_bits(&df, &want),
+            precision_bits(&dt, &want)
+        );
+    }
+    // At level 0 it fails exactly as the two-step form does.
+    let (x0, y0) = (
+        e.drop_to_level(&x, 0).unwrap(),
+        e.drop_to_level(&y, 0).unwrap(),
+    );
+    assert!(matches!(
+        e.mul_relin_rescale(&x0, &y0),
+        Err(Error::LevelExhausted { .. })
+    ));
+}
+
+#[test]
 fn rotations_conjugation_and_hoisting() {
     let f = n12();
     let e = &f.eval;

@@ -375,8 +375,13 @@ impl Bootstrapper {
         self.report.s2c_start
     }
 
-    /// Step 1: a canonical ciphertext at any level `<= r` to level 0 at scale `Δ_in`.
-    pub(crate) fn scale_down(&self, eval: &Evaluator, ct: &Ciphertext) -> Result<Ciphertext> {
+    /// Step 1: a canonical ciphertext at any level `<= r` to level 0 at scale `Δ_in` (the
+    /// input of [`Bootstrapper::mod_raise_and_c2s`]).
+    ///
+    /// # Errors
+    /// [`Error::DegreeTooHigh`] for an unrelinearized input; [`Error::InvalidArgument`] above
+    /// the residual top; [`Error::ScaleMismatch`] for a non-canonical scale.
+    pub fn scale_down(&self, eval: &Evaluator, ct: &Ciphertext) -> Result<Ciphertext> {
         const OP: &str = "bootstrap";
         if ct.degree() != 1 {
             return Err(Error::DegreeTooHigh {
