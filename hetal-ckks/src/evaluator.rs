@@ -39,8 +39,9 @@ use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use crate::keyswitch::{
-    Decomposition, Finish, add_permuted, decompose, give_buffer, inner_product, key_switch_single,
-    key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product,
+    Decomposition, Finish, add_permuted, decompose, gather, give_buffer, inner_product,
+    key_switch_single, key_switch_single_with, key_switch_with, mod_down_pair, pointwise_product,
+    take_buffer,
 };
 use crate::params::Parameters;
 use crate::plaintext::{Plaintext, coeffs_to_poly, f64_to_residue};
@@ -1211,39 +1212,36 @@ impl Evaluator {
                     return Ok([r0, r1]);
                 };
                 let dec = dec.as_ref().expect("decomposed when a key is used");
-                let (x0, x1) = inner_product(&self.params, dec, key)?;
+                let (mut x0, x1) = inner_product(&self.params, dec, key)?;
                 let perm = automorphism_permutation(n, g)?;
-                let mut r0 = vec![0u64; limbs * n];
-                let mut r1 = vec![0u64; limbs * n];
+                // Pooled outputs (fully overwritten: no zeroing), P·c_0 added before the
+                // permutation, vectorized gathers.
+                let mut r0 = take_buffer(limbs * n);
+                let mut r1 = take_buffer(limbs * n);
                 r0.par_chunks_mut(n)
                     .zip(r1.par_chunks_mut(n))
+                    .zip(x0.par_chunks_mut(n))
                     .enumerate()
-                    .for_each(|(t, (d0, d1))| {
-                        let m = &moduli[t];
-                        let (s0, s1) = (&x0[t * n..(t + 1) * n], &x1[t * n..(t + 1) * n]);
-                        for (o1, &p) in d1.iter_mut().zip(&*perm) {
-                            *o1 = s1[p as usize];
-                        }
+                    .for_each(|(t, ((d0, d1), s0))| {
                         if t < q_len {
-                            let c = &p_c0[t * n..(t + 1) * n];
-                            for (o0, &p) in d0.iter_mut().zip(&*perm) {
-                                *o0 = m.add(s0[p as usize], c[p as usize]);
-                            }
-                        } else {
-                            for (o0, &p) in d0.iter_mut().zip(&*perm) {
-                                *o0 = s0[p as usize];
+                            let m = &moduli[t];
+                            for (v, &c) in s0.iter_mut().zip(&p_c0[t * n..(t + 1) * n]) {
+                                *v = m.add(*v, c);
                             }
                         }
+                        gather(d0, s0, &perm);
+                        gather(d1, &x1[t * n..(t + 1) * n], &perm);
                     });
                 give_buffer(x0);
                 give_buffer(x1);
                 Ok([r0, r1])
             })
             .collect::<Result<_>>()?;
-        groups
+        let sums = groups
             .iter()
             .map(|group| {
-                let mut acc = [vec![0u64; limbs * n], vec![0u64; limbs * n]];
+                // Pooled: `dot_var` overwrites every element.
+                let mut acc = [take_buffer(limbs * n), take_buffer(limbs * n)];
                 for (part, out) in acc.iter_mut().enumerate() {
                     out.par_chunks_mut(n).enumerate().for_each(|(t, dst)| {
                         let rows: Vec<&[u64]> = group
@@ -1268,7 +1266,11 @@ impl Evaluator {
                         dot_var(&moduli[t], &rows, &pts, dst);
                     });
                 }
-                let (c0, c1) = mod_down_pair(&self.params, level, &acc[0], &acc[1])?;
+                let down = mod_down_pair(&self.params, level, &acc[0], &acc[1]);
+                let [a0, a1] = acc;
+                give_buffer(a0);
+                give_buffer(a1);
+                let (c0, c1) = down?;
                 Ok(Ciphertext {
                     c: vec![c0, c1],
                     level,
@@ -1276,7 +1278,12 @@ impl Evaluator {
                     seed: None,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>();
+        for [r0, r1] in rotated {
+            give_buffer(r0);
+            give_buffer(r1);
+        }
+        sums
     }
 
     /// `Σ_k rotate(ct, k)` over `steps` with one decomposition (ModUp) and a single ModDown:

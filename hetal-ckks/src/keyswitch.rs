@@ -535,7 +535,7 @@ fn nearest_multiple(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v: &mut [u64]) 
 
 /// `dst[i] = src[perm[i] mod N]` for `N = src.len()` (a power of two; `perm` is a permutation
 /// of `0..N` in practice, the mask only keeps every read in bounds).
-fn gather(dst: &mut [u64], src: &[u64], perm: &[u32]) {
+pub(crate) fn gather(dst: &mut [u64], src: &[u64], perm: &[u32]) {
     let n = src.len();
     assert!(n.is_power_of_two() && n <= 1 << 31 && dst.len() == n && perm.len() == n);
     let mask = n - 1;
