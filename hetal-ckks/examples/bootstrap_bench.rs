@@ -2,7 +2,7 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--top-level-keys] [--meta] [--no-malloc-tuning]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases]
 //! ```
 //!
 //! Presets: `n16_qp1546_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
@@ -73,7 +73,9 @@ fn main() {
     let t = Instant::now();
     let boot = Arc::new(Bootstrapper::new(&params, preset.config).expect("bootstrapper"));
     let setup_s = t.elapsed().as_secs_f64();
-    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    // `--seed S`: the keys' randomness (precision varies a little from key to key).
+    let seed: u64 = arg("--seed").map_or(1, |t| t.parse().expect("--seed S"));
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let t = Instant::now();
     let client = CkksClient::new(&params, &KeyRequest::default(), &mut rng).expect("client");
     let keys = client.bootstrapping_keys(&boot).expect("keys");
@@ -117,7 +119,7 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let boot_s = times[times.len() / 2];
     println!(
-        "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \
+        "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \"seed\": {seed}, \
          \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \

@@ -87,7 +87,14 @@ pub fn ternary(n: usize, rng: &mut impl CryptoRng) -> Zeroizing<Vec<i64>> {
 }
 
 /// `n` ternary coefficients with exactly `h` non-zero entries, each `+-1` uniformly, at uniformly
-/// random positions (partial Fisher-Yates).
+/// random positions.
+///
+/// Selection sampling (Knuth's Algorithm S) over the indices in order: index `i` is taken with
+/// probability `(h - taken) / (n - i)`, which gives every `h`-subset the same probability. The
+/// decision and the write are branch-free ([`subtle`]) and every index is visited and written
+/// once, so neither the branches nor the memory accesses depend on the secret positions (a
+/// Fisher–Yates shuffle would swap at secret-dependent addresses). The draws' own rejection
+/// loops depend only on the discarded random words.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] if `h > n`.
@@ -96,18 +103,21 @@ pub fn ternary_hamming(
     h: usize,
     rng: &mut impl CryptoRng,
 ) -> Result<Zeroizing<Vec<i64>>> {
+    use subtle::{ConditionallySelectable, ConstantTimeLess};
     if h > n {
         return Err(Error::InvalidArgument {
             op: "ternary_hamming",
             reason: "Hamming weight exceeds the degree",
         });
     }
-    let mut positions = Zeroizing::new((0..n).collect::<Vec<usize>>());
     let mut out = Zeroizing::new(vec![0i64; n]);
-    for k in 0..h {
-        let j = k + uniform_below((n - k) as u64, rng) as usize;
-        positions.swap(k, j);
-        out[positions[k]] = if rng.next_u64() & 1 == 1 { 1 } else { -1 };
+    let mut taken = 0u64;
+    for (i, v) in out.iter_mut().enumerate() {
+        let r = uniform_below((n - i) as u64, rng);
+        let take = r.ct_lt(&(h as u64 - taken));
+        let sign = 2 * (rng.next_u64() & 1) as i64 - 1;
+        *v = i64::conditional_select(&0, &sign, take);
+        taken += u64::from(take.unwrap_u8());
     }
     Ok(out)
 }
@@ -117,9 +127,19 @@ fn unit_f64(rng: &mut impl CryptoRng) -> f64 {
     ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
-/// `n` samples of the rounded Gaussian with standard deviation `sigma` (Box-Muller, rounded to
-/// the nearest integer), rejecting samples with `|x| > GAUSSIAN_TAIL_SIGMAS * sigma`; every
-/// output therefore satisfies `|x| <= floor(6 sigma)` (19 for sigma = 3.2).
+/// Largest `sigma` sampled in constant time by [`gaussian`] (its table has `2·floor(6σ) + 1`
+/// entries, scanned in full for every sample).
+pub const GAUSSIAN_CT_MAX_SIGMA: f64 = 32.0;
+
+/// `n` samples of the discrete Gaussian with parameter `sigma` (`Pr[x] ∝ exp(-x²/2σ²)`) on
+/// `|x| <= floor(6 sigma)` (19 for sigma = 3.2).
+///
+/// For `sigma <= GAUSSIAN_CT_MAX_SIGMA` (the error distribution of every parameter set) this is
+/// a **constant-time** cumulative-table sampler: one 64-bit word per sample, compared with every
+/// threshold of the table without branches ([`subtle`]), so the time taken does not depend on
+/// the values drawn (which, in keys and ciphertexts, determine the secret). Larger `sigma`
+/// (noise flooding) uses a Box–Muller sample rounded to the nearest integer, rejecting
+/// `|x| > 6 sigma`; its floating-point timing is not guaranteed constant.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] unless `0 < sigma <= 2^20`.
@@ -129,6 +149,9 @@ pub fn gaussian(n: usize, sigma: f64, rng: &mut impl CryptoRng) -> Result<Zeroiz
             op: "gaussian",
             reason: "sigma must be in (0, 2^20]",
         });
+    }
+    if sigma <= GAUSSIAN_CT_MAX_SIGMA {
+        return Ok(gaussian_cdt(n, sigma, rng));
     }
     let bound = (GAUSSIAN_TAIL_SIGMAS * sigma).floor();
     let mut out = Zeroizing::new(vec![0i64; n]);
@@ -145,6 +168,42 @@ pub fn gaussian(n: usize, sigma: f64, rng: &mut impl CryptoRng) -> Result<Zeroiz
         }
     }
     Ok(out)
+}
+
+/// The thresholds `T_i = round(2^64 · Pr[x <= -B + i])`, `i < 2B`, of the discrete Gaussian on
+/// `[-B, B]`, `B = floor(6σ)`: a word `u` maps to `-B + #{i : u >= T_i}`.
+fn gaussian_table(sigma: f64) -> (i64, Vec<u64>) {
+    let bound = (GAUSSIAN_TAIL_SIGMAS * sigma).floor() as i64;
+    let weights: Vec<f64> = (-bound..=bound)
+        .map(|x| (-((x * x) as f64) / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut cumulative = 0.0;
+    let thresholds = weights[..weights.len() - 1]
+        .iter()
+        .map(|w| {
+            cumulative += w / total;
+            // 2^64·c, saturating just below 2^64 (f64 -> u64 casts saturate).
+            (cumulative * 18_446_744_073_709_551_616.0) as u64
+        })
+        .collect();
+    (bound, thresholds)
+}
+
+/// The constant-time sampler of [`gaussian`] (`sigma <= GAUSSIAN_CT_MAX_SIGMA`).
+fn gaussian_cdt(n: usize, sigma: f64, rng: &mut impl CryptoRng) -> Zeroizing<Vec<i64>> {
+    use subtle::ConstantTimeLess;
+    let (bound, thresholds) = gaussian_table(sigma);
+    let mut out = Zeroizing::new(vec![0i64; n]);
+    for v in out.iter_mut() {
+        let u = rng.next_u64();
+        let below: i64 = thresholds
+            .iter()
+            .map(|t| i64::from((!u.ct_lt(t)).unwrap_u8()))
+            .sum();
+        *v = below - bound;
+    }
+    out
 }
 
 /// A polynomial with ternary coefficients (see [`ternary`]); temporary coefficients are wiped.

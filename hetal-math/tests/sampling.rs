@@ -48,8 +48,8 @@ fn gaussian_moments_and_tail_bound() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let e = gaussian(1 << 17, DEFAULT_SIGMA, &mut rng).unwrap();
     let (mean, var) = moments(&e);
-    // Rounding adds 1/12 to the variance.
-    let expect = DEFAULT_SIGMA * DEFAULT_SIGMA + 1.0 / 12.0;
+    // The discrete Gaussian of parameter 3.2 has variance sigma² (to ~1e-9).
+    let expect = DEFAULT_SIGMA * DEFAULT_SIGMA;
     assert!(mean.abs() < 0.05, "mean {mean}");
     assert!(
         (var - expect).abs() / expect < 0.03,
@@ -117,4 +117,53 @@ fn same_seed_same_output() {
     for (i, m) in ctx.moduli().iter().enumerate() {
         assert!(u.limb(i).iter().all(|&v| v < m.value()));
     }
+}
+
+#[test]
+fn ternary_hamming_subsets_are_uniform() {
+    // n = 8, h = 3: 56 subsets, 56 000 draws: each subset ~1000 times (std ~31).
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let mut counts = std::collections::HashMap::new();
+    let draws = 56_000;
+    for _ in 0..draws {
+        let s = ternary_hamming(8, 3, &mut rng).unwrap();
+        let mask: u32 = s
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x != 0)
+            .map(|(i, _)| 1 << i)
+            .sum();
+        *counts.entry(mask).or_insert(0u32) += 1;
+    }
+    assert_eq!(counts.len(), 56);
+    let chi2: f64 = counts
+        .values()
+        .map(|&c| (c as f64 - 1000.0).powi(2) / 1000.0)
+        .sum();
+    // 55 degrees of freedom: the 99.9 % quantile is ~93.
+    assert!(chi2 < 93.0, "chi-square {chi2}");
+}
+
+#[test]
+fn gaussian_matches_the_discrete_gaussian_and_falls_back_for_flooding() {
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let k = 1 << 18;
+    let e = gaussian(k, DEFAULT_SIGMA, &mut rng).unwrap();
+    let weight = |x: i64| (-((x * x) as f64) / (2.0 * DEFAULT_SIGMA * DEFAULT_SIGMA)).exp();
+    let total: f64 = (-19..=19).map(weight).sum();
+    for x in -6..=6 {
+        let want = weight(x) / total;
+        let got = e.iter().filter(|&&v| v == x).count() as f64 / k as f64;
+        // Binomial standard error sqrt(p/k) <= 0.0008: 5 of them.
+        assert!(
+            (got - want).abs() < 5.0 * (want / k as f64).sqrt(),
+            "{x}: {got} vs {want}"
+        );
+    }
+    // Above the constant-time range: the rounded Box-Muller sampler, same bound rule.
+    let sigma = 100.0;
+    let f = gaussian(1 << 14, sigma, &mut rng).unwrap();
+    let (mean, var) = moments(&f);
+    assert!(mean.abs() < 3.0 && (var.sqrt() / sigma - 1.0).abs() < 0.03);
+    assert!(f.iter().all(|x| x.abs() <= 600));
 }
