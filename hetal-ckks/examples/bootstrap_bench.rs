@@ -11,6 +11,10 @@
 //! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`. `--phases`: one more
 //! bootstrap, step by step, and a second JSON line with the seconds of each step
 //! (`scale_down`, `mod_raise` with encapsulation, `c2s`, `eval_mod` per part, `s2c`).
+//! `--error-spectrum`: a JSON line with the largest coefficients of the last bootstrap's error
+//! polynomial (the slot errors mapped back to coefficients), in units of their RMS, and the
+//! average precision without the largest one: an error concentrated in a few coefficients
+//! (one EvalMod slot) shows up there.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -98,11 +102,13 @@ fn main() {
     let ct = client.encrypt(&z, 0).expect("encrypt");
     let mut times = Vec::new();
     let mut precision = (f64::INFINITY, 0.0);
+    let mut last = Vec::new();
     for _ in 0..runs.max(1) {
         let t = Instant::now();
         let out = server.bootstrap(&ct).expect("bootstrap");
         times.push(t.elapsed().as_secs_f64());
         let got = client.decrypt(&out).expect("decrypt");
+        last.clone_from(&got);
         let (mut min, mut sum) = (f64::INFINITY, 0.0);
         for (g, w) in got.iter().zip(&z) {
             for e in [(g.re - w.re).abs(), (g.im - w.im).abs()] {
@@ -112,6 +118,9 @@ fn main() {
             }
         }
         precision = (min.min(precision.0), sum / (2 * n) as f64);
+    }
+    if args.iter().any(|a| a == "--error-spectrum") {
+        print_error_spectrum(&params, &last, &z);
     }
     if args.iter().any(|a| a == "--phases") {
         print_phases(&server, &ct);
@@ -173,4 +182,42 @@ fn print_phases(
         .map(|(name, s)| format!("\"{name}_s\": {s:.3}"))
         .collect();
     println!("{{\"phases\": {{{}}}}}", fields.join(", "));
+}
+
+/// Average bits of precision of slot errors (real and imaginary parts).
+fn avg_bits(err: &[Complex64]) -> f64 {
+    let sum: f64 = err
+        .iter()
+        .flat_map(|e| [e.re.abs(), e.im.abs()])
+        .map(|e| -e.max(1e-300).log2())
+        .sum();
+    sum / (2 * err.len()) as f64
+}
+
+/// The bootstrap's error as a polynomial (the inverse canonical embedding of the slot errors):
+/// its largest coefficients in units of the RMS, and the precision without the largest.
+fn print_error_spectrum(params: &Parameters, got: &[Complex64], want: &[Complex64]) {
+    use hetal_ckks::encoding::Encoder;
+    let err: Vec<Complex64> = got.iter().zip(want).map(|(g, w)| g - w).collect();
+    let enc = Encoder::new(params.log_n(), params.log_slots()).expect("encoder");
+    // A large scale keeps the (rounded) coefficients exact enough.
+    let scale = 2f64.powi(50);
+    let coeffs = enc.encode_f64(&err, scale).expect("encode");
+    let rms = (coeffs.iter().map(|c| c * c).sum::<f64>() / coeffs.len() as f64).sqrt();
+    let mut idx: Vec<usize> = (0..coeffs.len()).collect();
+    idx.sort_by(|&a, &b| coeffs[b].abs().total_cmp(&coeffs[a].abs()));
+    let top: Vec<String> = idx
+        .iter()
+        .take(6)
+        .map(|&i| format!("[{i}, {:.1}]", coeffs[i].abs() / rms))
+        .collect();
+    let mut without = coeffs.clone();
+    without[idx[0]] = 0.0;
+    let rest = enc.decode_f64(&without, scale).expect("decode");
+    println!(
+        "{{\"error_spectrum\": {{\"top_coefficients_in_rms\": [{}], \"avg_bits\": {:.2}, \"avg_bits_without_top\": {:.2}}}}}",
+        top.join(", "),
+        avg_bits(&err),
+        avg_bits(&rest)
+    );
 }
