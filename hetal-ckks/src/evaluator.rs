@@ -581,23 +581,27 @@ impl Evaluator {
         })
     }
 
+    /// The relinearization key when `a · b` can take a fused path: both valid degree-1
+    /// ciphertexts of one level and the key present. Otherwise the caller runs the two-step
+    /// form, which reports the error.
+    fn fusable_product(&self, a: &Ciphertext, b: &Ciphertext) -> Option<&RelinearizationKey> {
+        self.rlk.as_deref().filter(|_| {
+            self.check_ct("mul", a).is_ok()
+                && self.check_ct("mul", b).is_ok()
+                && a.level == b.level
+                && a.degree() == 1
+                && b.degree() == 1
+        })
+    }
+
     /// Tensor product followed by relinearization (no rescale).
     ///
     /// # Errors
     /// As [`Evaluator::tensor`] and [`Evaluator::relinearize`].
     pub fn mul_relin(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        let rlk = match &self.rlk {
-            Some(rlk)
-                if self.check_ct("mul", a).is_ok()
-                    && self.check_ct("mul", b).is_ok()
-                    && a.level == b.level
-                    && a.degree() == 1
-                    && b.degree() == 1 =>
-            {
-                rlk
-            }
-            // Every error case (and its message) is exactly that of the two-step form.
-            _ => return self.relinearize(&self.tensor(a, b)?),
+        // Every error case (and its message) is exactly that of the two-step form.
+        let Some(rlk) = self.fusable_product(a, b) else {
+            return self.relinearize(&self.tensor(a, b)?);
         };
         // Fused: key-switch a_1 b_1 (a pooled temporary), then add a_0 b_0 and a_0 b_1 + a_1 b_0
         // in place into the two outputs. Same result as `relinearize(tensor(a, b))` without
@@ -632,18 +636,9 @@ impl Evaluator {
     /// # Errors
     /// As [`Evaluator::mul_relin`] and [`Evaluator::rescale`].
     pub fn mul_relin_rescale(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
-        let rlk = match &self.rlk {
-            Some(rlk)
-                if self.check_ct("mul", a).is_ok()
-                    && self.check_ct("mul", b).is_ok()
-                    && a.level == b.level
-                    && a.level >= 1
-                    && a.degree() == 1
-                    && b.degree() == 1 =>
-            {
-                rlk
-            }
-            // Every error case (and its message) is exactly that of the two-step form.
+        // Every error case (and its message) is exactly that of the two-step form.
+        let rlk = match self.fusable_product(a, b) {
+            Some(rlk) if a.level >= 1 => rlk,
             _ => return self.rescale(&self.mul_relin(a, b)?),
         };
         let level = a.level;

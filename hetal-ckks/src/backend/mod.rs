@@ -263,6 +263,9 @@ pub trait SlotBackend: Send + Sync {
     /// with [`linear_combination`](Self::linear_combination) (the polynomial evaluator).
     fn truncate_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct>;
     /// The prime a rescale from `level` divides by (as `f64`).
+    ///
+    /// # Panics
+    /// If `level > self.max_level()` (as [`ScaleChain::modulus_at`]).
     fn modulus_at(&self, level: usize) -> f64;
     /// Left rotation by `steps` slots.
     fn rotate(&self, a: &Self::Ct, steps: i32) -> Result<Self::Ct>;

@@ -193,6 +193,20 @@ impl PlainBackend {
         a.values.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
     }
 
+    /// A target level at most the ciphertext's.
+    fn not_above(op: &'static str, level: usize, a: &PlainCiphertext) -> Result<()> {
+        if level > a.level {
+            return Err(Error::InvalidArgument {
+                op,
+                reason: format!(
+                    "target level {level} is above the ciphertext's level {}",
+                    a.level
+                ),
+            });
+        }
+        Ok(())
+    }
+
     fn degree_at_most(op: &'static str, a: &PlainCiphertext, max: usize) -> Result<()> {
         if a.degree > max {
             return Err(Error::DegreeTooHigh {
@@ -376,15 +390,7 @@ impl SlotBackend for PlainBackend {
     }
 
     fn truncate_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct> {
-        if level > a.level {
-            return Err(Error::InvalidArgument {
-                op: "truncate_to_level",
-                reason: format!(
-                    "target level {level} is above the ciphertext's level {}",
-                    a.level
-                ),
-            });
-        }
+        Self::not_above("truncate_to_level", level, a)?;
         Ok(PlainCiphertext { level, ..a.clone() })
     }
 
@@ -427,15 +433,7 @@ impl SlotBackend for PlainBackend {
     }
 
     fn drop_to_level(&self, a: &Self::Ct, level: usize) -> Result<Self::Ct> {
-        if level > a.level {
-            return Err(Error::InvalidArgument {
-                op: "drop_to_level",
-                reason: format!(
-                    "target level {level} is above the ciphertext's level {}",
-                    a.level
-                ),
-            });
-        }
+        Self::not_above("drop_to_level", level, a)?;
         if !scales_match(a.scale, self.chain.scale_at(a.level)) {
             return Err(Error::ScaleMismatch {
                 op: "drop_to_level",
