@@ -102,6 +102,19 @@ impl Evaluator {
         Ok(())
     }
 
+    /// A ciphertext of these parameters at `level` or above.
+    fn check_reaches(&self, op: &'static str, ct: &Ciphertext, level: usize) -> Result<()> {
+        self.check_ct(op, ct)?;
+        if level > ct.level {
+            return Err(Error::LevelTooHigh {
+                op,
+                level,
+                max: ct.level,
+            });
+        }
+        Ok(())
+    }
+
     fn check_same(&self, op: &'static str, a: &Ciphertext, b: &Ciphertext) -> Result<()> {
         self.check_ct(op, a)?;
         self.check_ct(op, b)?;
@@ -409,14 +422,7 @@ impl Evaluator {
         };
         let parts = first.c.len();
         for (ct, c) in terms {
-            self.check_ct(OP, ct)?;
-            if level > ct.level {
-                return Err(Error::LevelTooHigh {
-                    op: OP,
-                    level,
-                    max: ct.level,
-                });
-            }
+            self.check_reaches(OP, ct, level)?;
             if ct.c.len() != parts {
                 return Err(Error::InvalidArgument {
                     op: OP,
@@ -695,20 +701,10 @@ impl Evaluator {
     /// # Errors
     /// [`Error::LevelTooHigh`] if `level` is above the ciphertext's level.
     pub fn drop_to_level(&self, ct: &Ciphertext, level: usize) -> Result<Ciphertext> {
-        const OP: &str = "drop_to_level";
-        self.check_ct(OP, ct)?;
-        if level > ct.level {
-            return Err(Error::LevelTooHigh {
-                op: OP,
-                level,
-                max: ct.level,
-            });
-        }
-        let drop = ct.level - level;
-        let c: Result<Vec<Poly<Ntt>>> =
-            ct.c.iter()
-                .map(|x| Ok(x.clone().drop_last_limbs(drop)?))
-                .collect();
+        self.check_reaches("drop_to_level", ct, level)?;
+        // Copies only the kept limbs (the truncation in polynomial evaluation and the plaintext
+        // terms of a linear combination go through here).
+        let c: Result<Vec<Poly<Ntt>>> = ct.c.iter().map(|x| Ok(x.prefix(level + 1)?)).collect();
         Ok(Ciphertext {
             c: c?,
             level,
