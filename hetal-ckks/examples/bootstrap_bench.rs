@@ -2,7 +2,7 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X]
 //! ```
 //!
 //! Presets: `n16_qp1546_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
@@ -71,7 +71,12 @@ fn main() {
     if args.iter().any(|a| a == "--meta") {
         preset.config.iterations = 2;
     }
+    // `--evalmod-log-scale X`: the scale EvalMod ends on (the preset's by default).
+    if let Some(x) = arg("--evalmod-log-scale") {
+        preset.config.evalmod_log_scale = x.parse().expect("--evalmod-log-scale X");
+    }
     let (iterations, meta_log_gain) = (preset.config.iterations, preset.config.meta_log_gain);
+    let evalmod_log_scale = preset.config.evalmod_log_scale;
 
     let params = Parameters::new(preset.params).expect("parameters");
     let t = Instant::now();
@@ -129,7 +134,7 @@ fn main() {
     let boot_s = times[times.len() / 2];
     println!(
         "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \"seed\": {seed}, \
-         \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \
+         \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \"evalmod_log_scale\": {evalmod_log_scale}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
          \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",

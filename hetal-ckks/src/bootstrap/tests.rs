@@ -609,8 +609,11 @@ fn meta_config_bootstraps_twice_and_reports_its_level() {
 /// Average precision (bits) of a bootstrap of the same input with each phase replaced in
 /// turn by a fresh encryption of its exact output: `(real pipeline, exact CoeffsToSlots
 /// output, exact EvalMod output (x mod 1), exact sine (the intrinsic error of EvalMod's
-/// function))`. What each phase costs is the difference between consecutive entries.
-fn error_budget(f: &Fixture) -> [f64; 4] {
+/// function), EvalMod's polynomial evaluated in the clear (its approximation error without
+/// homomorphic noise))`. What each phase costs is the difference between consecutive
+/// entries; the gap between the last entry and the exact-CoeffsToSlots one is EvalMod's
+/// homomorphic noise.
+fn error_budget(f: &Fixture) -> [f64; 5] {
     let params = f.client.params();
     let n = params.slots();
     let z = random_slots(n, 1.0, 5);
@@ -667,7 +670,22 @@ fn error_budget(f: &Fixture) -> [f64; 4] {
         )
     });
     let [s0, s1] = sine;
-    [pipeline, clean_c2s, clean_evalmod, finish(s0, s1)]
+    let fit = f.boot.evalmod_fit();
+    let noiseless = [0, 1].map(|i| {
+        fresh(
+            parts_x[i].iter().map(|&v| fit.eval_scaled(v)).collect(),
+            &real_em,
+        )
+    });
+    let [n0, n1] = noiseless;
+    let clean_fit = finish(n0, n1);
+    [
+        pipeline,
+        clean_c2s,
+        clean_evalmod,
+        finish(s0, s1),
+        clean_fit,
+    ]
 }
 
 /// Each phase's error, measured by replacing it with its exact output: removing an error can
@@ -676,8 +694,8 @@ fn error_budget(f: &Fixture) -> [f64; 4] {
 fn error_budget_by_phase() {
     let b = error_budget(full());
     eprintln!(
-        "insecure_n10 error budget (avg bits): pipeline {:.2}, exact C2S {:.2}, exact EvalMod {:.2}, sine {:.2}",
-        b[0], b[1], b[2], b[3]
+        "insecure_n10 error budget (avg bits): pipeline {:.2}, exact C2S {:.2}, exact EvalMod {:.2}, sine {:.2}, noiseless EvalMod {:.2}",
+        b[0], b[1], b[2], b[3], b[4]
     );
     assert!(
         b[1] > b[0] - 0.3 && b[2] > b[1] - 0.3 && b[2] > b[3] - 0.3,
@@ -692,8 +710,8 @@ fn error_budget_by_phase() {
 fn error_budget_n16() {
     let b = error_budget(&build(BootstrapPreset::n16_qp1546_h192h32(), 3));
     eprintln!(
-        "n16_qp1546_h192h32 error budget (avg bits): pipeline {:.2}, exact C2S {:.2}, exact EvalMod {:.2}, sine {:.2}",
-        b[0], b[1], b[2], b[3]
+        "n16_qp1546_h192h32 error budget (avg bits): pipeline {:.2}, exact C2S {:.2}, exact EvalMod {:.2}, sine {:.2}, noiseless EvalMod {:.2}",
+        b[0], b[1], b[2], b[3], b[4]
     );
     assert!(b[1] > b[0] && b[2] > b[1], "{b:?}");
 }
