@@ -5,7 +5,7 @@
 //! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X]
 //! ```
 //!
-//! Presets: `n16_qp1546_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
+//! Presets: `n16_qp1553_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
 //! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
 //! in `[-1, 1] + i[-1, 1]`. `--meta`: meta-bootstrapping (`BootstrapConfig::iterations = 2`,
 //! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`. `--phases`: one more
@@ -49,7 +49,7 @@ fn main() {
     // `--no-malloc-tuning` measures with the C allocator's defaults.
     let malloc_tuned = !args.iter().any(|a| a == "--no-malloc-tuning")
         && hetal_ckks::memory::retain_freed_memory();
-    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1546_h192h32".into());
+    let preset_name = arg("--preset").unwrap_or_else(|| "n16_qp1553_h192h32".into());
     let threads: usize = arg("--threads").map_or(1, |t| t.parse().expect("--threads T"));
     let runs: usize = arg("--runs").map_or(3, |t| t.parse().expect("--runs R"));
     rayon::ThreadPoolBuilder::new()
@@ -133,12 +133,13 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let boot_s = times[times.len() / 2];
     println!(
-        "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"slots\": {n}, \"threads\": {threads}, \"seed\": {seed}, \
+        "{{\"preset\": \"{preset_name}\", \"log_n\": {}, \"log_qp\": {:.1}, \"slots\": {n}, \"threads\": {threads}, \"seed\": {seed}, \
          \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \"evalmod_log_scale\": {evalmod_log_scale}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
          \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",
         params.log_n(),
+        params.log_qp(),
         !top_level_keys,
         precision.1,
         precision.0,

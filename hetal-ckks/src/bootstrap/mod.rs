@@ -21,7 +21,7 @@
 //! `docs/architecture.md`. Sparse-secret encapsulation ([`encapsulation`]) is part of every
 //! preset; SlotsToCoeffs' Galois keys are generated at its level. Meta-bootstrapping (Bae et
 //! al., CCS 2022) is [`Bootstrapper::meta_bootstrap`], or [`BootstrapConfig::iterations`] `= 2`.
-//! Not done: a discrete cosine fit.
+//! EvalMod's cosine is fitted at the integers of `(-K, K)` ([`evalmod::CosineFit::Integers`]).
 
 pub mod bootstrapper;
 mod dd;

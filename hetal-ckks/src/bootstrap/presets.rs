@@ -82,11 +82,13 @@ fn evalmod_k16() -> EvalModConfig {
     EvalModConfig::n16qp1546h192h32()
 }
 
-/// The EvalMod primes of every preset: 60 bits, as in Lattigo. Every noise term of EvalMod's
-/// eight levels is relative to these primes, and the error it leaves in `x = t/q_0` is
-/// multiplied by `2^ratio·sqrt(2n)` on its way to the slots: with 54-bit primes that error
-/// capped a bootstrap at 21 bits on average at `N = 2^16` (26 with 60 bits, measured).
-const EVALMOD_BITS: u32 = 60;
+/// The EvalMod primes of every preset: 61 bits, one more than Lattigo's 60. Every noise term
+/// of EvalMod's eight levels is relative to these primes (the rescale rounding after each
+/// product, amplified 16-20x by the three double angles), and the error it leaves in
+/// `x = t/q_0` is multiplied by `2^ratio·sqrt(2n)` on its way to the slots: with 54-bit primes
+/// that error capped a bootstrap at 21 bits on average at `N = 2^16`, 27.22 with 60 bits and
+/// 27.92 with 61 (measured, after the exact ModUp).
+const EVALMOD_BITS: u32 = 61;
 
 /// `log2` of the scale EvalMod ends on (see [`BootstrapConfig::evalmod_log_scale`]): two bits
 /// below the primes. Precision is flat from `2^54` to `2^59` at `N = 2^13` and `N = 2^16`
@@ -94,28 +96,32 @@ const EVALMOD_BITS: u32 = 60;
 const EVALMOD_LOG_SCALE: f64 = 58.0;
 
 impl BootstrapPreset {
-    /// **128-bit**, `N = 2^16`, 2^15 slots: Lattigo's `N16QP1546H192H32` with sparse-secret
-    /// encapsulation (a Hamming-weight-192 computation secret, a weight-32 ephemeral secret for
-    /// ModRaise, so EvalMod's `K = 16`).
+    /// **128-bit**, `N = 2^16`, 2^15 slots: Lattigo's `N16QP1546H192H32` with its 7 spare
+    /// bits of the security budget spent on EvalMod, with sparse-secret encapsulation (a
+    /// Hamming-weight-192 computation secret, a weight-32 ephemeral secret for ModRaise, so
+    /// EvalMod's `K = 16`).
     ///
     /// Chain: residual `Q` = one 60-bit and nine 40-bit primes (**9 levels left** at scale
-    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod 8 × 60 bits (degree-30 cosine at the
-    /// integers of `(-16, 16)`, 3 double angles), CoeffsToSlots 4 × 56 bits, `P` = five 61-bit
-    /// primes (5 digits of 5 of the 25 `Q` primes, each at most 300 bits):
-    /// `log QP ≈ 1546 <= 1553`, the 128-bit bound for a Hamming-weight-192 secret
-    /// ([`crate::security`]). The encapsulation key `s → s'` lives over `q_0 · P` only. The
-    /// Galois keys used only by SlotsToCoeffs are generated at its start level (level 12: 3
-    /// digits of 18 limbs instead of 5 of 30).
-    pub fn n16_qp1546_h192h32() -> Self {
+    /// `2^40`), SlotsToCoeffs 3 × 39 bits, EvalMod 8 × **61** bits (degree-30 cosine at the
+    /// integers of `(-16, 16)`, 3 double angles), CoeffsToSlots 55 + 3 × 56 bits, `P` = five
+    /// 61-bit primes (5 digits of 5 of the 25 `Q` primes, each at most 305 bits):
+    /// `log QP = 1553.0 <= 1553`, the 128-bit bound for a Hamming-weight-192 secret
+    /// ([`crate::security`]; Lattigo's `N16QP1553H192H32` sits at the same bound). Against
+    /// Lattigo's 60-bit EvalMod primes (`log QP` 1546) the 61-bit ones halve EvalMod's noise:
+    /// 27.92 instead of 27.22 bits on average, measured. The encapsulation key `s → s'` lives
+    /// over `q_0 · P` only. The Galois keys used only by SlotsToCoeffs are generated at its
+    /// start level (level 12: 3 digits of 18 limbs instead of 5 of 30).
+    pub fn n16_qp1553_h192h32() -> Self {
         Layout {
             log_n: 16,
             log_slots: None,
             residual: [vec![60], vec![40; 9]].concat(),
             s2c: vec![39; 3],
             evalmod: vec![EVALMOD_BITS; 8],
-            c2s: vec![56; 4],
+            // One 55-bit prime (the last CoeffsToSlots level) keeps log QP within 1553.
+            c2s: vec![55, 56, 56, 56],
             p: vec![61; 5],
-            // 25 Q primes in 5 digits of 5 primes (<= 300 bits), covered by P = 5 × 61 bits.
+            // 25 Q primes in 5 digits of 5 primes (<= 305 bits), covered by P = 5 × 61 bits.
             dnum: 5,
             log_scale: 40,
             secret: SecretDistribution::HammingWeight(192),
@@ -171,11 +177,11 @@ impl BootstrapPreset {
         Self::insecure_small(13, None, 4, 3)
     }
 
-    /// A preset by name (`n16_qp1546_h192h32`, `insecure_n10`, `insecure_n11`,
+    /// A preset by name (`n16_qp1553_h192h32`, `insecure_n10`, `insecure_n11`,
     /// `insecure_n12_sparse`, `insecure_n13`).
     pub fn by_name(name: &str) -> Option<Self> {
         Some(match name {
-            "n16_qp1546_h192h32" => Self::n16_qp1546_h192h32(),
+            "n16_qp1553_h192h32" => Self::n16_qp1553_h192h32(),
             "insecure_n10" => Self::insecure_n10(),
             "insecure_n11" => Self::insecure_n11(),
             "insecure_n12_sparse" => Self::insecure_n12_sparse(),

@@ -473,14 +473,14 @@ fn bootstrapping_keys_serialize() {
 
 #[test]
 fn secure_preset_validates_with_its_level_budget() {
-    let preset = BootstrapPreset::n16_qp1546_h192h32();
+    let preset = BootstrapPreset::n16_qp1553_h192h32();
     let params = Parameters::new(preset.params.clone()).unwrap();
     assert!(matches!(
         params.security(),
         crate::security::SecurityLevel::Bits128 { max_log_qp: 1553 }
     ));
-    eprintln!("n16_qp1546_h192h32: log QP = {:.2}", params.log_qp());
-    assert!(params.log_qp() <= 1553.0 && params.log_qp() > 1540.0);
+    eprintln!("n16_qp1553_h192h32: log QP = {:.2}", params.log_qp());
+    assert!(params.log_qp() <= 1553.0 && params.log_qp() > 1552.0);
     let report = preset.config.levels().report(params.max_level()).unwrap();
     assert_eq!(report.levels_after, params.residual_level());
     assert_eq!(report.levels_after, 9);
@@ -708,9 +708,9 @@ fn error_budget_by_phase() {
 #[test]
 #[ignore]
 fn error_budget_n16() {
-    let b = error_budget(&build(BootstrapPreset::n16_qp1546_h192h32(), 3));
+    let b = error_budget(&build(BootstrapPreset::n16_qp1553_h192h32(), 3));
     eprintln!(
-        "n16_qp1546_h192h32 error budget (avg bits): pipeline {:.2}, exact C2S {:.2}, exact EvalMod {:.2}, sine {:.2}, noiseless EvalMod {:.2}",
+        "n16_qp1553_h192h32 error budget (avg bits): pipeline {:.2}, exact C2S {:.2}, exact EvalMod {:.2}, sine {:.2}, noiseless EvalMod {:.2}",
         b[0], b[1], b[2], b[3], b[4]
     );
     assert!(b[1] > b[0] && b[2] > b[1], "{b:?}");
