@@ -28,10 +28,13 @@
 //! slot values:
 //!
 //! - [`DftPacking::TwoCiphertexts`] (full slots `n = N/2`, or any `n` on an `n`-slot backend):
-//!   CoeffsToSlots returns `real = Re(P·u)` and `imag = Im(P·u)`. The last level is evaluated
-//!   twice on shared hoisted baby steps (once scaled by `1/2`, once by `-i/2`) and each result is
-//!   added to its conjugate. SlotsToCoeffs evaluates its first level on both inputs (the second
-//!   scaled by `i`) and sums before the rescale.
+//!   CoeffsToSlots returns `real = Re(P·u)` and `imag = Im(P·u)`. Its last level evaluates
+//!   `w = P·u/2` once; with one conjugation, `real = w + conj(w)` and
+//!   `imag = i·(conj(w) - w)` (the factor `i` is the free monomial product
+//!   [`SlotBackend::mul_i`]). SlotsToCoeffs recombines `real + i·imag` (again `mul_i`) and
+//!   evaluates its first level once. Evaluating the `-i/2`-scaled matrix as a second transform,
+//!   or the first SlotsToCoeffs level on each part, would double those levels' plaintext
+//!   products, giant-step rotations and plaintext memory for the same result.
 //! - [`DftPacking::Packed`] (sparse slots `n < N/2`): the backend has `2n` slots, on which an
 //!   `n`-slot ciphertext reads as the replicated vector `[z, z]`. The `n`-dimensional factors are
 //!   lifted to `2n` dimensions by tiling their diagonals (exact on replicated vectors); the last
@@ -349,22 +352,14 @@ fn union_steps<'a, B: SlotBackend + 'a>(
     steps
 }
 
-/// The last CoeffsToSlots level: one or two transforms whose outputs are added to their
-/// conjugates.
-enum C2sLast<B: SlotBackend> {
-    Two {
-        real: LinearTransformPlan<B>,
-        imag: LinearTransformPlan<B>,
-    },
-    Packed(LinearTransformPlan<B>),
-}
-
 /// Homomorphic CoeffsToSlots: slots `z` to the real and imaginary parts of
 /// `scaling · P · SF^{-1}·z` (bit-reversed coefficients), in `depth()` levels.
 pub struct CoeffsToSlots<B: SlotBackend> {
     config: DftConfig,
     head: Vec<LinearTransformPlan<B>>,
-    last: C2sLast<B>,
+    /// The last level, whose output is split with its conjugate: `P·u/2` (two ciphertexts) or
+    /// the masked `[P·u/2, -i·P·u/2]` (packed).
+    last: LinearTransformPlan<B>,
 }
 
 impl<B: SlotBackend> std::fmt::Debug for CoeffsToSlots<B> {
@@ -393,17 +388,14 @@ impl<B: SlotBackend> CoeffsToSlots<B> {
             .collect::<Result<Vec<_>>>()?;
         let n = 1usize << config.log_slots;
         let last = match config.packing {
-            DftPacking::TwoCiphertexts => C2sLast::Two {
-                real: plan(scaled(last.clone(), c(0.5, 0.0)), config.bsgs)?,
-                imag: plan(scaled(last, c(0.0, -0.5)), config.bsgs)?,
-            },
+            DftPacking::TwoCiphertexts => plan(scaled(last, c(0.5, 0.0)), config.bsgs)?,
             DftPacking::Packed => {
                 let mut d = tile(&last);
                 let mask: Vec<Complex64> = (0..2 * n)
                     .map(|r| if r < n { c(0.5, 0.0) } else { c(0.0, -0.5) })
                     .collect();
                 d.scale_rows(&mask);
-                C2sLast::Packed(plan(d, config.bsgs)?)
+                plan(d, config.bsgs)?
             }
         };
         Ok(Self { config, head, last })
@@ -419,30 +411,20 @@ impl<B: SlotBackend> CoeffsToSlots<B> {
         self.config.depth()
     }
 
-    /// The matrices evaluated, level by level, in the backend's dimension (the last level has
-    /// two for [`DftPacking::TwoCiphertexts`]: the `1/2` and `-i/2` branches).
-    pub fn matrices(&self) -> Vec<Vec<&Diagonals>> {
-        let mut out: Vec<Vec<&Diagonals>> = self
-            .head
+    /// The matrices evaluated, level by level, in the backend's dimension (the last one
+    /// includes the factor `1/2` of the real/imaginary split, and for
+    /// [`DftPacking::Packed`] its mask).
+    pub fn matrices(&self) -> Vec<&Diagonals> {
+        self.head
             .iter()
-            .map(|p| vec![p.transform().diagonals()])
-            .collect();
-        out.push(match &self.last {
-            C2sLast::Two { real, imag } => {
-                vec![real.transform().diagonals(), imag.transform().diagonals()]
-            }
-            C2sLast::Packed(p) => vec![p.transform().diagonals()],
-        });
-        out
+            .chain(std::iter::once(&self.last))
+            .map(|p| p.transform().diagonals())
+            .collect()
     }
 
     /// Every rotation step used (Galois keys to generate); conjugation is also needed.
     pub fn rotation_steps(&self) -> Vec<i32> {
-        let last: Vec<&LinearTransformPlan<B>> = match &self.last {
-            C2sLast::Two { real, imag } => vec![real, imag],
-            C2sLast::Packed(p) => vec![p],
-        };
-        union_steps(self.head.iter().chain(last))
+        union_steps(self.head.iter().chain(std::iter::once(&self.last)))
     }
 
     /// Whether the conjugation key is needed (always: the real/imaginary split).
@@ -466,15 +448,7 @@ impl<B: SlotBackend> CoeffsToSlots<B> {
         for (i, p) in self.head.iter().enumerate() {
             p.prepare(backend, top - i)?;
         }
-        let last = top - self.head.len();
-        match &self.last {
-            C2sLast::Two { real, imag } => {
-                real.prepare(backend, last)?;
-                imag.prepare(backend, last)?;
-            }
-            C2sLast::Packed(p) => p.prepare(backend, last)?,
-        }
-        Ok(())
+        self.last.prepare(backend, top - self.head.len())
     }
 
     /// Evaluates CoeffsToSlots on a canonical ciphertext of `config().backend_slots()` slots
@@ -495,37 +469,26 @@ impl<B: SlotBackend> CoeffsToSlots<B> {
         for p in &self.head {
             x = p.evaluate(backend, &x)?;
         }
-        let conj_add = |a: B::Ct| -> Result<B::Ct> { backend.add(&a, &backend.conjugate(&a)?) };
-        match &self.last {
-            C2sLast::Two { real, imag } => {
-                let mut outs =
-                    LinearTransformPlan::evaluate_shared_no_rescale(&[real, imag], backend, &x)?;
-                let b = backend.rescale(&outs.pop().expect("two outputs"))?;
-                let a = backend.rescale(&outs.pop().expect("two outputs"))?;
-                Ok(SlotParts::Two {
-                    real: conj_add(a)?,
-                    imag: conj_add(b)?,
-                })
-            }
-            C2sLast::Packed(p) => Ok(SlotParts::Packed(conj_add(p.evaluate(backend, &x)?)?)),
-        }
+        let w = self.last.evaluate(backend, &x)?;
+        let conj = backend.conjugate(&w)?;
+        Ok(match self.config.packing {
+            // w = P·u/2: Re(P·u) = w + conj(w), Im(P·u) = i·(conj(w) - w).
+            DftPacking::TwoCiphertexts => SlotParts::Two {
+                real: backend.add(&w, &conj)?,
+                imag: backend.mul_i(&backend.sub(&conj, &w)?)?,
+            },
+            DftPacking::Packed => SlotParts::Packed(backend.add(&w, &conj)?),
+        })
     }
-}
-
-/// The first SlotsToCoeffs level.
-enum S2cFirst<B: SlotBackend> {
-    Two {
-        real: LinearTransformPlan<B>,
-        imag: LinearTransformPlan<B>,
-    },
-    Packed(LinearTransformPlan<B>),
 }
 
 /// Homomorphic SlotsToCoeffs: the real and imaginary parts of bit-reversed coefficients
 /// ([`SlotParts`]) to the slots `scaling · SF·u`, in `depth()` levels.
 pub struct SlotsToCoeffs<B: SlotBackend> {
     config: DftConfig,
-    first: S2cFirst<B>,
+    /// The first level, on `real + i·imag` (two ciphertexts) or on the packed `[Re, Im]`
+    /// (lifted to return the replicated `[z, z]`).
+    first: LinearTransformPlan<B>,
     tail: Vec<LinearTransformPlan<B>>,
 }
 
@@ -546,11 +509,8 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
         let mut factors = slots_to_coeffs_factors(&config)?.into_iter();
         let first = factors.next().expect("at least one level");
         let first = match config.packing {
-            DftPacking::TwoCiphertexts => S2cFirst::Two {
-                real: plan(first.clone(), config.bsgs)?,
-                imag: plan(scaled(first, c(0.0, 1.0)), config.bsgs)?,
-            },
-            DftPacking::Packed => S2cFirst::Packed(plan(lift_packed_input(&first), config.bsgs)?),
+            DftPacking::TwoCiphertexts => plan(first, config.bsgs)?,
+            DftPacking::Packed => plan(lift_packed_input(&first), config.bsgs)?,
         };
         let tail = factors
             .map(|d| {
@@ -578,17 +538,12 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
         self.config.depth()
     }
 
-    /// The matrices evaluated, level by level, in the backend's dimension (the first level has
-    /// two for [`DftPacking::TwoCiphertexts`]: applied to the real and to the imaginary part).
-    pub fn matrices(&self) -> Vec<Vec<&Diagonals>> {
-        let mut out = vec![match &self.first {
-            S2cFirst::Two { real, imag } => {
-                vec![real.transform().diagonals(), imag.transform().diagonals()]
-            }
-            S2cFirst::Packed(p) => vec![p.transform().diagonals()],
-        }];
-        out.extend(self.tail.iter().map(|p| vec![p.transform().diagonals()]));
-        out
+    /// The matrices evaluated, level by level, in the backend's dimension.
+    pub fn matrices(&self) -> Vec<&Diagonals> {
+        std::iter::once(&self.first)
+            .chain(&self.tail)
+            .map(|p| p.transform().diagonals())
+            .collect()
     }
 
     /// Encodes every plaintext matrix for an input at level `top`.
@@ -603,13 +558,7 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
                 needed: self.depth(),
             });
         }
-        match &self.first {
-            S2cFirst::Two { real, imag } => {
-                real.prepare(backend, top)?;
-                imag.prepare(backend, top)?;
-            }
-            S2cFirst::Packed(p) => p.prepare(backend, top)?,
-        }
+        self.first.prepare(backend, top)?;
         for (i, p) in self.tail.iter().enumerate() {
             p.prepare(backend, top - 1 - i)?;
         }
@@ -618,11 +567,7 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
 
     /// Every rotation step used (Galois keys to generate). No conjugation is needed.
     pub fn rotation_steps(&self) -> Vec<i32> {
-        let first: Vec<&LinearTransformPlan<B>> = match &self.first {
-            S2cFirst::Two { real, imag } => vec![real, imag],
-            S2cFirst::Packed(p) => vec![p],
-        };
-        union_steps(first.into_iter().chain(&self.tail))
+        union_steps(std::iter::once(&self.first).chain(&self.tail))
     }
 
     /// Evaluates SlotsToCoeffs. The input layout must match the packing; for
@@ -631,31 +576,11 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
     /// # Errors
     /// A layout mismatch, level exhaustion, backend errors.
     pub fn evaluate(&self, backend: &B, input: &SlotParts<B::Ct>) -> Result<B::Ct> {
-        let mut x = match (&self.first, input) {
-            (S2cFirst::Two { real, imag }, SlotParts::Two { real: a, imag: b }) => {
-                let level = backend.level(a);
-                if level < self.depth() {
-                    return Err(Error::LevelExhausted {
-                        op: "SlotsToCoeffs",
-                        level,
-                        needed: self.depth(),
-                    });
-                }
-                let ra = real.evaluate_no_rescale(backend, a)?;
-                let ib = imag.evaluate_no_rescale(backend, b)?;
-                backend.rescale(&backend.add(&ra, &ib)?)?
+        let combined = match (self.config.packing, input) {
+            (DftPacking::TwoCiphertexts, SlotParts::Two { real, imag }) => {
+                backend.add(real, &backend.mul_i(imag)?)?
             }
-            (S2cFirst::Packed(p), SlotParts::Packed(w)) => {
-                let level = backend.level(w);
-                if level < self.depth() {
-                    return Err(Error::LevelExhausted {
-                        op: "SlotsToCoeffs",
-                        level,
-                        needed: self.depth(),
-                    });
-                }
-                p.evaluate(backend, w)?
-            }
+            (DftPacking::Packed, SlotParts::Packed(w)) => w.clone(),
             _ => {
                 return Err(Error::InvalidArgument {
                     op: "SlotsToCoeffs",
@@ -666,6 +591,15 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
                 });
             }
         };
+        let level = backend.level(&combined);
+        if level < self.depth() {
+            return Err(Error::LevelExhausted {
+                op: "SlotsToCoeffs",
+                level,
+                needed: self.depth(),
+            });
+        }
+        let mut x = self.first.evaluate(backend, &combined)?;
         for p in &self.tail {
             x = p.evaluate(backend, &x)?;
         }
@@ -860,10 +794,8 @@ mod tests {
         )
         .unwrap();
         // Merging 4 stages gives at most 2^5 - 1 diagonals per level.
-        for level in c2s.matrices() {
-            for d in level {
-                assert!(d.len() <= 31, "{} diagonals", d.len());
-            }
+        for d in c2s.matrices() {
+            assert!(d.len() <= 31, "{} diagonals", d.len());
         }
         assert!(c2s.rotation_steps().len() < 64);
     }
@@ -878,7 +810,7 @@ mod tests {
 
     #[test]
     fn c2s_evaluated_matrices_compose_to_the_inverse_fft() {
-        // The product of the evaluated CoeffsToSlots factors (real branch) is scaling/2 · P·SF^{-1}.
+        // The product of the evaluated CoeffsToSlots factors is scaling/2 · P·SF^{-1}.
         let log_slots = 5;
         let n = 1 << log_slots;
         let enc = Encoder::new(log_slots + 1, log_slots).unwrap();
@@ -887,8 +819,8 @@ mod tests {
             .with_scaling(2.0);
         let c2s = CoeffsToSlots::<PlainBackend>::new(cfg).unwrap();
         let mats = c2s.matrices();
-        let mut chain: Vec<Diagonals> = mats[..2].iter().map(|m| m[0].clone()).collect();
-        chain.push(mats[2][0].clone());
+        assert_eq!(mats.len(), 3);
+        let chain: Vec<Diagonals> = mats.iter().map(|&m| m.clone()).collect();
         let m = product(&chain);
         for col in 0..n {
             let mut e = vec![c(0.0, 0.0); n];
@@ -902,10 +834,8 @@ mod tests {
             }
         }
         // Merging 5 stages into 3 levels: at most 7 diagonals per level (2^{k+1} - 1).
-        for level in &mats {
-            for d in level {
-                assert!(d.len() <= 7, "{} diagonals", d.len());
-            }
+        for d in &mats {
+            assert!(d.len() <= 7, "{} diagonals", d.len());
         }
     }
 
@@ -945,34 +875,47 @@ mod tests {
         let ct = backend.inner().encrypt(&z, 4).unwrap();
         c2s.evaluate(&backend, &ct).unwrap();
         let counts = backend.counts();
-        assert_eq!(counts.conjugations, 2);
-        assert_eq!(counts.rescales, 2 + 2);
-        let C2sLast::Two { real, imag } = &c2s.last else {
-            panic!("two-ciphertext packing")
-        };
-        let mut babies = real.transform().baby_rotations();
-        babies.extend(imag.transform().baby_rotations());
-        babies.sort_unstable();
-        babies.dedup();
-        let expected: usize = c2s
-            .head
-            .iter()
-            .map(|p| p.transform().rotation_count())
-            .sum::<usize>()
-            + babies.len()
-            + real.transform().giant_rotations().len()
-            + imag.transform().giant_rotations().len();
+        // One conjugation splits the last level's output into both parts; one rescale per
+        // level; the imaginary part's factor i is a free monomial product.
+        assert_eq!(counts.conjugations, 1);
+        assert_eq!(counts.rescales, 3);
+        let plans: Vec<&LinearTransformPlan<_>> =
+            c2s.head.iter().chain(std::iter::once(&c2s.last)).collect();
+        let expected: usize = plans.iter().map(|p| p.transform().rotation_count()).sum();
         assert_eq!(counts.rotations as usize, expected);
-        // One hoisted decomposition per level (the two branches of the last level share theirs),
-        // plus one per giant-step rotation and per conjugation.
-        let giants: usize = c2s
-            .head
+        // One hoisted decomposition per level, plus one per giant-step rotation and one for the
+        // conjugation.
+        let giants: usize = plans
             .iter()
             .map(|p| p.transform().giant_rotations().len())
-            .sum::<usize>()
-            + real.transform().giant_rotations().len()
-            + imag.transform().giant_rotations().len();
-        assert_eq!(counts.decompositions as usize, 3 + giants + 2);
+            .sum();
+        assert_eq!(counts.decompositions as usize, 3 + giants + 1);
+        let c2s_plain: usize = plans.iter().map(|p| p.transform().plain_mult_count()).sum();
+        assert_eq!(counts.plain_mults as usize, c2s_plain);
+
+        // SlotsToCoeffs evaluates its first level once, on real + i·imag: no conjugation, one
+        // rescale per level, each matrix's diagonals multiplied once.
+        let s2c = SlotsToCoeffs::<CountingBackend<PlainBackend>>::new(
+            DftConfig::new(log_slots, 2, DftPacking::TwoCiphertexts).unwrap(),
+        )
+        .unwrap();
+        let backend = CountingBackend::new(PlainBackend::new(n, ScaleChain::uniform(5, 40.0)));
+        let ct = backend.inner().encrypt(&z, 5).unwrap();
+        let parts = c2s.evaluate(&backend, &ct).unwrap();
+        backend.take_counts();
+        s2c.evaluate(&backend, &parts).unwrap();
+        let counts = backend.take_counts();
+        assert_eq!(counts.conjugations, 0);
+        assert_eq!(counts.rescales, 2);
+        let s2c_plain: usize = s2c.matrices().iter().map(|d| d.len()).sum();
+        assert_eq!(counts.plain_mults as usize, s2c_plain);
+        assert_eq!(
+            counts.rotations as usize,
+            std::iter::once(&s2c.first)
+                .chain(&s2c.tail)
+                .map(|p| p.transform().rotation_count())
+                .sum::<usize>()
+        );
 
         // With simulated CKKS noise (1e-8 per operation) the round trip stays accurate.
         let noisy = PlainBackend::new(n, ScaleChain::uniform(6, 40.0)).with_noise(NoiseModel {
