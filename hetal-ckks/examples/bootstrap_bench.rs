@@ -27,11 +27,16 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// A memory line of `/proc/self/status` in MiB (`VmHWM:` the peak, `VmRSS:` the current).
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -82,6 +87,7 @@ fn main() {
     let t = Instant::now();
     let boot = Arc::new(Bootstrapper::new(&params, preset.config).expect("bootstrapper"));
     let setup_s = t.elapsed().as_secs_f64();
+    let rss_setup_mb = status_mb("VmRSS:");
     // `--seed S`: the keys' randomness (precision varies a little from key to key).
     let seed: u64 = arg("--seed").map_or(1, |t| t.parse().expect("--seed S"));
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -89,6 +95,7 @@ fn main() {
     let client = CkksClient::new(&params, &KeyRequest::default(), &mut rng).expect("client");
     let keys = client.bootstrapping_keys(&boot).expect("keys");
     let keygen_s = t.elapsed().as_secs_f64();
+    let rss_keys_mb = status_mb("VmRSS:");
     let key_bytes = keys.serialized_len();
     let server = client
         .server_backend()
@@ -137,7 +144,7 @@ fn main() {
          \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \"evalmod_log_scale\": {evalmod_log_scale}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
-         \"key_bytes\": {key_bytes}, \"peak_rss_mb\": {:.0}}}",
+         \"key_bytes\": {key_bytes}, \"rss_after_setup_mb\": {rss_setup_mb:.0}, \"rss_after_keygen_mb\": {rss_keys_mb:.0}, \"peak_rss_mb\": {:.0}}}",
         params.log_n(),
         params.log_qp(),
         !top_level_keys,
