@@ -228,11 +228,7 @@ fn digit_inputs(params: &Parameters, d: &Poly<Ntt>, level: usize) -> Result<Digi
             let rows: Vec<&[u64]> = y[tab.digit.start * n..tab.digit.end * n]
                 .chunks(n)
                 .collect();
-            let mut s = [0f64; 1024];
-            for (b, vb) in vj.chunks_mut(s.len()).enumerate() {
-                let yb: Vec<&[u64]> = rows.iter().map(|r| &r[b * s.len()..]).collect();
-                nearest_multiple(&yb, &tab.q_inv_f64, &mut s[..vb.len()], vb);
-            }
+            nearest_multiples(&rows, &tab.q_inv_f64, vj);
         });
     Ok(DigitInputs { y, v })
 }
@@ -583,6 +579,17 @@ unsafe fn nearest_multiple_avx512(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v
     nearest_multiple_body(ys, p_inv, s, v);
 }
 
+/// `v[c] = round(Σ_i ys[i][c] · inv[i])` for every column (the multiple of the basis product
+/// to subtract in an exact conversion), in cache-sized blocks; every row is at least as long as
+/// `v`.
+fn nearest_multiples(ys: &[&[u64]], inv: &[f64], v: &mut [u64]) {
+    let mut s = [0f64; 1024];
+    for (b, vb) in v.chunks_mut(s.len()).enumerate() {
+        let yb: Vec<&[u64]> = ys.iter().map(|r| &r[b * s.len()..]).collect();
+        nearest_multiple(&yb, inv, &mut s[..vb.len()], vb);
+    }
+}
+
 /// [`nearest_multiple_body`] with the best code path for this CPU.
 fn nearest_multiple(ys: &[&[u64]], p_inv: &[f64], s: &mut [f64], v: &mut [u64]) {
     assert_eq!(s.len(), v.len());
@@ -756,11 +763,7 @@ impl ModDownExact {
         // remainder.
         let mut v = take_buffer(n);
         let mut rows: Vec<&[u64]> = y.chunks(n).collect();
-        let mut s = [0f64; 1024];
-        for (b, vb) in v.chunks_mut(s.len()).enumerate() {
-            let yb: Vec<&[u64]> = rows.iter().map(|r| &r[b * s.len()..]).collect();
-            nearest_multiple(&yb, &self.p_inv_f64, &mut s[..vb.len()], vb);
-        }
+        nearest_multiples(&rows, &self.p_inv_f64, &mut v);
         rows.push(&v);
         let q_moduli = q.moduli();
         // Rows of the conversion: the k residues y_i, then v.
