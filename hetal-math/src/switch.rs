@@ -21,9 +21,14 @@ use crate::rns::{BasisConverter, RnsBasis};
 /// Input: a polynomial over `Q_l` (only the digit limbs are read). Output over `Q_l ∪ P`: the
 /// digit limbs are copied; every other limb holds `[x]_D + e*D` reduced, where `[x]_D` is the
 /// representative in `[0, D)` and `0 <= e < |digit|` (per coefficient). The output is therefore
-/// exact modulo `D` and off by a small multiple of `D` elsewhere. Hybrid key switching tolerates
-/// this: the `e*D` term, multiplied by the switching key and divided by `P` in ModDown, adds only
-/// a small error (Han-Ki 2020).
+/// exact modulo `D` and off by a small multiple of `D` elsewhere. Hybrid key switching is
+/// correct with it (Han-Ki 2020), but not unbiased: every coefficient of the extended digit is
+/// non-negative, of mean about `|digit|·D/2`, so the key-switching error `Σ_j d_j e_j / P` has
+/// a nonzero mean, which the all-ones polynomial concentrates at the CKKS slots nearest
+/// `ζ = 1`. At `N = 2^16` that cost CKKS bootstrapping up to 1.5 bits, depending on the key;
+/// `hetal-ckks` therefore extends digits exactly to the centered residue `[-D/2, D/2)` (the
+/// floating-point overflow estimate of Halevi-Polyakov-Shoup, CT-RSA 2019, Sec. 2.2) in its own
+/// fused key switching. This type is the fast extension, for other uses and as a reference.
 ///
 /// ```
 /// use hetal_math::{Context, ModUp, Poly, Coeff};
