@@ -5,7 +5,8 @@
 //! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X]
 //! ```
 //!
-//! Presets: `n16_qp1553_h192h32` (default, 128-bit), `insecure_n10`, `insecure_n11`,
+//! Presets: `n16_qp1553_h192h32` (default, 128-bit), `n16_qp1552_h192h32_l12` (128-bit, 12
+//! levels left), `insecure_n10`, `insecure_n11`,
 //! `insecure_n12_sparse`, `insecure_n13`. Single thread unless `--threads`. Inputs are uniform
 //! in `[-1, 1] + i[-1, 1]`. `--meta`: meta-bootstrapping (`BootstrapConfig::iterations = 2`,
 //! the preset's `meta_log_gain`), the JSON line says `"iterations": 2`. `--phases`: one more

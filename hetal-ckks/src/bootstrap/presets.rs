@@ -131,6 +131,37 @@ impl BootstrapPreset {
         .build(evalmod_k16(), EVALMOD_LOG_SCALE)
     }
 
+    /// **128-bit**, `N = 2^16`, 2^15 slots, **12 levels left** (HETAL's training step used
+    /// 12): the structure of [`BootstrapPreset::n16_qp1553_h192h32`] with three more residual
+    /// levels, paid for by the other primes of the same 1553-bit budget.
+    ///
+    /// Chain: residual `Q` = one 60-bit and twelve 40-bit primes, SlotsToCoeffs 3 × 39 bits,
+    /// EvalMod 8 × 55 bits (the same degree-30 integer cosine fit, 3 double angles, ending on
+    /// `2^53`), CoeffsToSlots **3** × 50 bits (five stages per level), `P` = five 61-bit
+    /// primes, 27 `Q` primes in 6 digits of at most 5: `log QP = 1552`. EvalMod's noise is
+    /// relative to its primes, so precision drops to about 20.4 bits on average (against 27.9
+    /// with 61-bit EvalMod primes), and the three larger CoeffsToSlots levels make keys and
+    /// DFT plaintexts about a third larger; measured figures in `docs/performance.md`.
+    /// Meta-bootstrapping ([`BootstrapConfig::iterations`] `= 2`) buys precision back for one
+    /// level.
+    pub fn n16_qp1552_h192h32_l12() -> Self {
+        Layout {
+            log_n: 16,
+            log_slots: None,
+            residual: [vec![60], vec![40; 12]].concat(),
+            s2c: vec![39; 3],
+            evalmod: vec![55; 8],
+            c2s: vec![50; 3],
+            p: vec![61; 5],
+            dnum: 6,
+            log_scale: 40,
+            secret: SecretDistribution::HammingWeight(192),
+            ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
+            insecure: false,
+        }
+        .build(evalmod_k16(), 53.0)
+    }
+
     fn insecure_small(log_n: u32, log_slots: Option<u32>, c2s: usize, s2c: usize) -> Self {
         // Digits of at most 5 primes, so that P = 5 × 61 bits covers every digit.
         let dnum = (3 + s2c + 8 + c2s).div_ceil(5);
@@ -177,8 +208,8 @@ impl BootstrapPreset {
         Self::insecure_small(13, None, 4, 3)
     }
 
-    /// A preset by name (`n16_qp1553_h192h32`, `insecure_n10`, `insecure_n11`,
-    /// `insecure_n12_sparse`, `insecure_n13`).
+    /// A preset by name (`n16_qp1553_h192h32`, `n16_qp1552_h192h32_l12`, `insecure_n10`,
+    /// `insecure_n11`, `insecure_n12_sparse`, `insecure_n13`).
     pub fn by_name(name: &str) -> Option<Self> {
         Some(match name {
             "n16_qp1553_h192h32" => Self::n16_qp1553_h192h32(),
@@ -186,6 +217,7 @@ impl BootstrapPreset {
             "insecure_n11" => Self::insecure_n11(),
             "insecure_n12_sparse" => Self::insecure_n12_sparse(),
             "insecure_n13" => Self::insecure_n13(),
+            "n16_qp1552_h192h32_l12" => Self::n16_qp1552_h192h32_l12(),
             _ => return None,
         })
     }

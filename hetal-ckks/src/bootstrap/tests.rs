@@ -508,6 +508,29 @@ fn secure_preset_validates_with_its_level_budget() {
     }
 }
 
+#[test]
+fn twelve_level_preset_validates_with_its_level_budget() {
+    let preset = BootstrapPreset::n16_qp1552_h192h32_l12();
+    assert_eq!(
+        BootstrapPreset::by_name("n16_qp1552_h192h32_l12"),
+        Some(preset.clone())
+    );
+    let params = Parameters::new(preset.params.clone()).unwrap();
+    assert!(matches!(
+        params.security(),
+        crate::security::SecurityLevel::Bits128 { max_log_qp: 1553 }
+    ));
+    assert!(params.log_qp() <= 1553.0 && params.log_qp() > 1551.0);
+    let report = preset.config.levels().report(params.max_level()).unwrap();
+    assert_eq!(report.levels_after, 12);
+    assert_eq!(report.levels_after, params.residual_level());
+    assert_eq!(params.scale_at(12), 2f64.powi(40));
+    assert_eq!(report.evalmod_start - report.s2c_start, 8);
+    assert_eq!(report.c2s_start - report.evalmod_start, 3);
+    // Building its bootstrapper encodes 4.4 GB of DFT plaintexts: measured by
+    // `bootstrap_bench --preset n16_qp1552_h192h32_l12`, not here.
+}
+
 /// Single bootstrap and meta-bootstrap of the same ciphertext through the fixture's context:
 /// `((min, avg) single, (min, avg) meta)`; checks the meta result's level and scale.
 fn single_vs_meta(f: &Fixture, z: &[Complex64], level: usize) -> ((f64, f64), (f64, f64)) {
