@@ -37,6 +37,27 @@ struct Layout {
 }
 
 impl Layout {
+    /// The 128-bit `N = 2^16` layouts: full slots, a Hamming-weight-192 secret with a
+    /// weight-32 ephemeral one, `levels` residual levels at `2^40` over a 60-bit `q_0`,
+    /// SlotsToCoeffs 3 × 39 bits, the given EvalMod primes and `P` = 5 × 61 bits; the caller
+    /// sets CoeffsToSlots and `dnum`.
+    fn n16_h192h32(levels: usize, evalmod: Vec<u32>) -> Self {
+        Layout {
+            log_n: 16,
+            log_slots: None,
+            residual: [vec![60], vec![40; levels]].concat(),
+            s2c: vec![39; 3],
+            evalmod,
+            c2s: Vec::new(),
+            p: vec![61; 5],
+            dnum: 0,
+            log_scale: 40,
+            secret: SecretDistribution::HammingWeight(192),
+            ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
+            insecure: false,
+        }
+    }
+
     fn build(self, evalmod: EvalModConfig, evalmod_log_scale: f64) -> BootstrapPreset {
         let scale_level = self.residual.len() - 1;
         let config = BootstrapConfig {
@@ -90,9 +111,10 @@ fn evalmod_k16() -> EvalModConfig {
 /// 27.92 with 61 (measured, after the exact ModUp).
 const EVALMOD_BITS: u32 = 61;
 
-/// `log2` of the scale EvalMod ends on (see [`BootstrapConfig::evalmod_log_scale`]): two bits
-/// below the primes. Precision is flat from `2^54` to `2^59` at `N = 2^13` and `N = 2^16`
-/// (measured): EvalMod's last rescale is not the limiting noise.
+/// `log2` of the scale EvalMod ends on (see [`BootstrapConfig::evalmod_log_scale`]), a few bits
+/// below the primes. Precision is flat in it (`2^54` to `2^59` at `N = 2^13` and `N = 2^16`
+/// with 60-bit primes, `2^55` to `2^60` after the exact ModUp; measured): EvalMod's last
+/// rescale is not the limiting noise, the ones at its top levels are.
 const EVALMOD_LOG_SCALE: f64 = 58.0;
 
 impl BootstrapPreset {
@@ -113,20 +135,11 @@ impl BootstrapPreset {
     /// start level (level 12: 3 digits of 18 limbs instead of 5 of 30).
     pub fn n16_qp1553_h192h32() -> Self {
         Layout {
-            log_n: 16,
-            log_slots: None,
-            residual: [vec![60], vec![40; 9]].concat(),
-            s2c: vec![39; 3],
-            evalmod: vec![EVALMOD_BITS; 8],
             // One 55-bit prime (the last CoeffsToSlots level) keeps log QP within 1553.
             c2s: vec![55, 56, 56, 56],
-            p: vec![61; 5],
             // 25 Q primes in 5 digits of 5 primes (<= 305 bits), covered by P = 5 × 61 bits.
             dnum: 5,
-            log_scale: 40,
-            secret: SecretDistribution::HammingWeight(192),
-            ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
-            insecure: false,
+            ..Layout::n16_h192h32(9, vec![EVALMOD_BITS; 8])
         }
         .build(evalmod_k16(), EVALMOD_LOG_SCALE)
     }
@@ -146,18 +159,10 @@ impl BootstrapPreset {
     /// level.
     pub fn n16_qp1552_h192h32_l12() -> Self {
         Layout {
-            log_n: 16,
-            log_slots: None,
-            residual: [vec![60], vec![40; 12]].concat(),
-            s2c: vec![39; 3],
-            evalmod: vec![55; 8],
             c2s: vec![50; 3],
-            p: vec![61; 5],
+            // 27 Q primes in 6 digits of at most 5 (<= 275 bits).
             dnum: 6,
-            log_scale: 40,
-            secret: SecretDistribution::HammingWeight(192),
-            ephemeral_weight: Some(super::encapsulation::DEFAULT_EPHEMERAL_WEIGHT),
-            insecure: false,
+            ..Layout::n16_h192h32(12, vec![55; 8])
         }
         .build(evalmod_k16(), 53.0)
     }
@@ -184,7 +189,7 @@ impl BootstrapPreset {
 
     /// **Insecure** test preset: `N = 2^10`, full slots (512), the structure of the 128-bit
     /// preset with fewer levels: residual 60 + 2 × 40 bits (2 levels left), SlotsToCoeffs
-    /// 2 × 39, EvalMod 8 × 60, CoeffsToSlots 3 × 56, `P` 5 × 61; secret weight 192 with a
+    /// 2 × 39, EvalMod 8 × 61, CoeffsToSlots 3 × 56, `P` 5 × 61; secret weight 192 with a
     /// weight-32 ephemeral secret for ModRaise (encapsulation).
     pub fn insecure_n10() -> Self {
         Self::insecure_small(10, None, 3, 2)
