@@ -275,6 +275,17 @@ struct GiantStep {
     terms: Vec<(usize, Vec<Complex64>)>,
 }
 
+/// How the giant-step sums `Σ_j Rot_{j·g}(v_j)` are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GiantPlan {
+    /// One rotation per non-zero giant step, each by its own amount (one key each).
+    Direct,
+    /// Two-sided Horner: with the giant indices read as signed `j ∈ [-neg, pos]` (all present),
+    /// `v_0 + Rot_g(v_1 + Rot_g(v_2 + …)) + Rot_{-g}(v_{-1} + Rot_{-g}(…))`: the same number
+    /// of rotations (`pos + neg`), but only the keys of `g` and `-g`.
+    Horner { pos: usize, neg: usize },
+}
+
 /// A linear transform ready for BSGS evaluation, independent of any backend: the diagonals,
 /// the giant step, the baby and giant rotations, and the pre-rotated diagonals.
 #[derive(Debug, Clone, PartialEq)]
@@ -284,6 +295,7 @@ pub struct LinearTransform {
     /// Baby-step rotations `i` in use (increasing; `0` first if used).
     baby_steps: Vec<usize>,
     giants: Vec<GiantStep>,
+    giant_plan: GiantPlan,
 }
 
 impl LinearTransform {
@@ -339,11 +351,13 @@ impl LinearTransform {
             }
             giants.push(GiantStep { rotation, terms });
         }
+        let giant_plan = giant_plan(&giants_used, n.div_ceil(g));
         Ok(Self {
             diagonals,
             giant_step: g,
             baby_steps,
             giants,
+            giant_plan,
         })
     }
 
@@ -371,13 +385,23 @@ impl LinearTransform {
             .collect()
     }
 
-    /// The non-zero giant-step rotations.
+    /// The giant-step rotations one evaluation performs, in slots (left rotations in
+    /// `1..n`; with the two-sided Horner combination, `pos` times `g` and `neg` times `n - g`).
     pub fn giant_rotations(&self) -> Vec<i32> {
-        self.giants
-            .iter()
-            .filter(|s| s.rotation != 0)
-            .map(|s| s.rotation as i32)
-            .collect()
+        match self.giant_plan {
+            GiantPlan::Direct => self
+                .giants
+                .iter()
+                .filter(|s| s.rotation != 0)
+                .map(|s| s.rotation as i32)
+                .collect(),
+            GiantPlan::Horner { pos, neg } => {
+                let (g, n) = (self.giant_step, self.dim());
+                let mut r = vec![g as i32; pos];
+                r.extend(std::iter::repeat_n((n - g) as i32, neg));
+                r
+            }
+        }
     }
 
     /// Every rotation step the evaluation uses (baby and giant, deduplicated, increasing): the
@@ -403,6 +427,75 @@ impl LinearTransform {
     /// Levels consumed: always 1 (one plaintext product, one rescale).
     pub fn depth(&self) -> usize {
         1
+    }
+
+    /// `Σ_j Rot_{rotation_j}(v_j)` for the inner sums `(rotation_j, v_j)` of the giant steps,
+    /// in the order of [`GiantPlan`].
+    fn combine_giants<B: SlotBackend>(
+        &self,
+        backend: &B,
+        inner: Vec<(usize, B::Ct)>,
+    ) -> Result<B::Ct> {
+        let empty = || Error::InvalidArgument {
+            op: "LinearTransformPlan::evaluate",
+            reason: "a transform without diagonals".into(),
+        };
+        let GiantPlan::Horner { pos, neg } = self.giant_plan else {
+            let rotated = inner.into_iter().map(|(rotation, v)| {
+                if rotation == 0 {
+                    Ok(v)
+                } else {
+                    backend.rotate(&v, rotation as i32)
+                }
+            });
+            return crate::backend::sum_terms(backend, rotated)?.ok_or_else(empty);
+        };
+        let (g, n) = (self.giant_step, self.dim());
+        let (mut zero, mut plus, mut minus) = (None, vec![None; pos + 1], vec![None; neg + 1]);
+        for (rotation, v) in inner {
+            let j = rotation / g;
+            if j == 0 {
+                zero = Some(v);
+            } else if 2 * j > n.div_ceil(g) {
+                minus[n.div_ceil(g) - j] = Some(v);
+            } else {
+                plus[j] = Some(v);
+            }
+        }
+        // v_1 + Rot_s(v_2 + Rot_s(… + v_k)), then one more Rot_s.
+        let side = |mut terms: Vec<Option<B::Ct>>, step: usize| -> Result<Option<B::Ct>> {
+            let Some(mut acc) = terms.pop().flatten() else {
+                return Ok(None);
+            };
+            while terms.len() > 1 {
+                let v = terms.pop().flatten().expect("contiguous giant steps");
+                acc = backend.add(&backend.rotate(&acc, step as i32)?, &v)?;
+            }
+            Ok(Some(backend.rotate(&acc, step as i32)?))
+        };
+        let parts = [zero, side(plus, g)?, side(minus, n - g)?];
+        crate::backend::sum_terms(backend, parts.into_iter().flatten().map(Ok))?.ok_or_else(empty)
+    }
+}
+
+/// Horner when the non-zero giant indices, read as signed residues modulo `m = n/g`, are all of
+/// `-neg..=pos` without gaps and one side has at least two (otherwise the direct combination
+/// uses no more keys): the rotation count is the same, and the keys drop to those of `±g`.
+fn giant_plan(giants_used: &std::collections::BTreeSet<usize>, m: usize) -> GiantPlan {
+    let signed: Vec<i64> = giants_used
+        .iter()
+        .filter(|&&j| j != 0)
+        .map(|&j| {
+            let j = j as i64;
+            if 2 * j > m as i64 { j - m as i64 } else { j }
+        })
+        .collect();
+    let pos = signed.iter().copied().max().unwrap_or(0).max(0) as usize;
+    let neg = (-signed.iter().copied().min().unwrap_or(0)).max(0) as usize;
+    if pos + neg == signed.len() && (pos >= 2 || neg >= 2) {
+        GiantPlan::Horner { pos, neg }
+    } else {
+        GiantPlan::Direct
     }
 }
 
@@ -592,21 +685,15 @@ impl<B: SlotBackend> LinearTransformPlan<B> {
             }
         }
         let mut sums = backend.rotation_sums(ct, &groups)?.into_iter();
-        encoded
+        plans
             .iter()
-            .map(|giants| {
-                let rotated = giants.iter().map(|(rotation, _)| {
-                    let inner = sums.next().expect("one sum per giant step");
-                    if *rotation == 0 {
-                        Ok(inner)
-                    } else {
-                        backend.rotate(&inner, *rotation as i32)
-                    }
-                });
-                crate::backend::sum_terms(backend, rotated)?.ok_or_else(|| Error::InvalidArgument {
-                    op: "LinearTransformPlan::evaluate",
-                    reason: "a transform without diagonals".into(),
-                })
+            .zip(&encoded)
+            .map(|(p, giants)| {
+                let inner: Vec<(usize, B::Ct)> = giants
+                    .iter()
+                    .map(|(rotation, _)| (*rotation, sums.next().expect("one sum per giant step")))
+                    .collect();
+                p.transform.combine_giants(backend, inner)
             })
             .collect()
     }
@@ -665,6 +752,48 @@ mod tests {
                 0u8..4,
             )
         })
+    }
+
+    /// A band `|offset| <= 15` with giant step 4: giant indices `-4..=3` around 0, combined by
+    /// two-sided Horner with the keys of `±4` only; a gap in the giant indices falls back to
+    /// one rotation per giant step. Both equal the dense product, with the declared rotation
+    /// counts and keys.
+    #[test]
+    fn horner_giant_steps_need_only_two_keys() {
+        let n = 64;
+        let entry = |k: usize, r: usize| c((k * 7 + r) as f64 / 500.0 - 0.3, (r % 5) as f64 / 9.0);
+        let v: Vec<Complex64> = (0..n).map(|i| c(i as f64 / 50.0 - 0.4, 0.1)).collect();
+        for (offsets, horner) in [
+            ((0..=15).chain(n - 15..n).collect::<Vec<usize>>(), true),
+            (vec![0, 1, 5, 4 * 9 + 2], false),
+        ] {
+            let mut d = Diagonals::new(n);
+            for &k in &offsets {
+                d.set(k, (0..n).map(|r| entry(k, r)).collect()).unwrap();
+            }
+            let want = dense_matvec(&d.to_dense(), &v);
+            let lt = LinearTransform::new(d, BsgsConfig::GiantStep(4)).unwrap();
+            assert_eq!(
+                matches!(lt.giant_plan, GiantPlan::Horner { .. }),
+                horner,
+                "{offsets:?}"
+            );
+            let backend = CountingBackend::new(PlainBackend::new(n, ScaleChain::uniform(2, 40.0)));
+            let plan = LinearTransformPlan::new(lt);
+            let y = plan
+                .evaluate(&backend, &backend.inner().encrypt(&v, 2).unwrap())
+                .unwrap();
+            assert!(max_err(&backend.inner().decrypt(&y).unwrap(), &want) < 1e-9);
+            let t = plan.transform();
+            assert_eq!(backend.counts().rotations as usize, t.rotation_count());
+            if horner {
+                // Babies 1, 2, 3 and giants 4 (3 times) and 60 (4 times).
+                assert_eq!(t.rotation_steps(), vec![1, 2, 3, 4, 60]);
+                assert_eq!(t.giant_rotations().len(), 7);
+            } else {
+                assert_eq!(t.giant_rotations(), vec![4, 36]);
+            }
+        }
     }
 
     proptest! {
