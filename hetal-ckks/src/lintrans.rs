@@ -44,7 +44,7 @@
 
 use crate::backend::{Complex64, SlotBackend};
 use crate::{Error, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// A square complex matrix of dimension `n` stored by its non-zero generalized diagonals:
@@ -305,6 +305,23 @@ impl LinearTransform {
     /// [`Error::InvalidArgument`] for the zero matrix, a non-positive `giant_cost` or a zero
     /// giant step.
     pub fn new(diagonals: Diagonals, config: BsgsConfig) -> Result<Self> {
+        Self::new_sharing_keys(diagonals, config, &BTreeSet::new())
+    }
+
+    /// [`LinearTransform::new`] for a circuit that already has Galois keys for the rotation
+    /// steps in `available` (e.g. SlotsToCoeffs after CoeffsToSlots): with
+    /// [`BsgsConfig::Auto`], each rotation key the split would add beyond them costs as much
+    /// as one baby-step rotation, so among splits of about the same rotation cost the one
+    /// reusing keys wins (fewer keys to generate, store and hold in memory). A fixed
+    /// [`BsgsConfig::GiantStep`] is taken as is.
+    ///
+    /// # Errors
+    /// As [`LinearTransform::new`].
+    pub fn new_sharing_keys(
+        diagonals: Diagonals,
+        config: BsgsConfig,
+        available: &BTreeSet<i32>,
+    ) -> Result<Self> {
         const OP: &str = "LinearTransform::new";
         if diagonals.is_empty() {
             return Err(Error::InvalidArgument {
@@ -329,7 +346,7 @@ impl LinearTransform {
                         reason: format!("giant_cost {giant_cost} must be positive and finite"),
                     });
                 }
-                choose_giant_step(&offsets, n, giant_cost)
+                choose_giant_step(&offsets, n, giant_cost, available)
             }
         };
         let (babies, giants_used) = split_counts(&offsets, g);
@@ -512,14 +529,57 @@ fn split_counts(
     (babies, giants)
 }
 
-fn choose_giant_step(offsets: &[usize], n: usize, giant_cost: f64) -> usize {
+/// The rotation keys a split with giant step `g` needs: its non-zero baby steps, and its giant
+/// rotations (`±g` only under [`GiantPlan::Horner`]).
+fn split_keys(
+    babies: &BTreeSet<usize>,
+    giants: &BTreeSet<usize>,
+    g: usize,
+    n: usize,
+) -> BTreeSet<i32> {
+    let mut keys: BTreeSet<i32> = babies
+        .iter()
+        .filter(|&&i| i != 0)
+        .map(|&i| i as i32)
+        .collect();
+    match giant_plan(giants, n.div_ceil(g)) {
+        GiantPlan::Direct => {
+            keys.extend(giants.iter().filter(|&&j| j != 0).map(|&j| (g * j) as i32))
+        }
+        GiantPlan::Horner { pos, neg } => {
+            if pos > 0 {
+                keys.insert(g as i32);
+            }
+            if neg > 0 {
+                keys.insert((n - g) as i32);
+            }
+        }
+    }
+    keys
+}
+
+/// The power-of-two giant step minimizing `#baby + giant_cost·#giant` rotations plus one per
+/// rotation key not in `available`; ties go to the fewer giant steps.
+fn choose_giant_step(
+    offsets: &[usize],
+    n: usize,
+    giant_cost: f64,
+    available: &BTreeSet<i32>,
+) -> usize {
     let mut best = (f64::INFINITY, usize::MAX, 1usize);
     let mut g = 1usize;
     loop {
         let (babies, giants) = split_counts(offsets, g);
         let nb = babies.iter().filter(|&&i| i != 0).count();
         let ng = giants.iter().filter(|&&j| j != 0).count();
-        let cost = nb as f64 + giant_cost * ng as f64;
+        let new_keys = if available.is_empty() {
+            0
+        } else {
+            split_keys(&babies, &giants, g, n)
+                .difference(available)
+                .count()
+        };
+        let cost = nb as f64 + giant_cost * ng as f64 + new_keys as f64;
         if cost < best.0 - 1e-12 || ((cost - best.0).abs() <= 1e-12 && ng < best.1) {
             best = (cost, ng, g);
         }
@@ -794,6 +854,54 @@ mod tests {
                 assert_eq!(t.giant_rotations(), vec![4, 36]);
             }
         }
+    }
+
+    /// With the keys of another circuit available, the automatic split prefers them: a band
+    /// `|offset| <= 31` (default split: giant step 16, keys 1..15, 16 and 48) fits entirely in the
+    /// keys `1..=8` and `56` with giant step 8, at the same weighted rotation cost.
+    #[test]
+    fn automatic_split_reuses_available_keys() {
+        let n = 64;
+        let mut d = Diagonals::new(n);
+        for k in (0..=31).chain(n - 31..n) {
+            d.set(k, vec![c(1.0 + k as f64 / 64.0, 0.5); n]).unwrap();
+        }
+        let alone = LinearTransform::new(d.clone(), BsgsConfig::default()).unwrap();
+        assert_eq!(alone.giant_step(), 16);
+        let available: BTreeSet<i32> = (1..=8).chain([56]).collect();
+        let shared =
+            LinearTransform::new_sharing_keys(d.clone(), BsgsConfig::default(), &available)
+                .unwrap();
+        assert_eq!(shared.giant_step(), 8);
+        assert!(
+            shared
+                .rotation_steps()
+                .iter()
+                .all(|k| available.contains(k)),
+            "{:?}",
+            shared.rotation_steps()
+        );
+        // The same cost with giant rotations at twice a baby step: 15 + 2·3 = 7 + 2·7.
+        assert_eq!(
+            (alone.baby_rotations().len(), alone.giant_rotations().len()),
+            (15, 3)
+        );
+        assert_eq!(
+            (
+                shared.baby_rotations().len(),
+                shared.giant_rotations().len()
+            ),
+            (7, 7)
+        );
+        // Nothing available: the same split as `new`; a fixed giant step is kept as is.
+        assert_eq!(
+            LinearTransform::new_sharing_keys(d.clone(), BsgsConfig::default(), &BTreeSet::new())
+                .unwrap(),
+            alone
+        );
+        let fixed =
+            LinearTransform::new_sharing_keys(d, BsgsConfig::GiantStep(16), &available).unwrap();
+        assert_eq!(fixed.giant_step(), 16);
     }
 
     proptest! {

@@ -272,7 +272,8 @@ impl Bootstrapper {
         )?;
         let s2c_view = BootView::new(eval, view_log_slots, ct_s2c, pt_s2c)?;
         let c2s = CoeffsToSlots::new(c2s_cfg)?;
-        let s2c = SlotsToCoeffs::new(s2c_cfg)?;
+        // SlotsToCoeffs prefers CoeffsToSlots' rotation keys (both run on the same slot view).
+        let s2c = SlotsToCoeffs::new_sharing_keys(s2c_cfg, &c2s.rotation_steps())?;
         c2s.prepare(&c2s_view, top)?;
         s2c.prepare(&s2c_view, e_bot)?;
         Ok(Self {

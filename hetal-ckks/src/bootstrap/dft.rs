@@ -51,6 +51,7 @@
 use crate::backend::{Complex64, SlotBackend};
 use crate::lintrans::{BsgsConfig, Diagonals, LinearTransform, LinearTransformPlan};
 use crate::{Error, Result};
+use std::collections::BTreeSet;
 use std::f64::consts::PI;
 
 fn c(re: f64, im: f64) -> Complex64 {
@@ -343,6 +344,18 @@ fn plan<B: SlotBackend>(d: Diagonals, bsgs: BsgsConfig) -> Result<LinearTransfor
     Ok(LinearTransformPlan::new(LinearTransform::new(d, bsgs)?))
 }
 
+/// A plan whose BSGS split prefers the rotation keys in `keys`
+/// ([`LinearTransform::new_sharing_keys`]); its own keys are added to `keys` for the next one.
+fn plan_sharing<B: SlotBackend>(
+    d: Diagonals,
+    bsgs: BsgsConfig,
+    keys: &mut BTreeSet<i32>,
+) -> Result<LinearTransformPlan<B>> {
+    let t = LinearTransform::new_sharing_keys(d, bsgs, keys)?;
+    keys.extend(t.rotation_steps());
+    Ok(LinearTransformPlan::new(t))
+}
+
 fn union_steps<'a, B: SlotBackend + 'a>(
     plans: impl Iterator<Item = &'a LinearTransformPlan<B>>,
 ) -> Vec<i32> {
@@ -506,19 +519,32 @@ impl<B: SlotBackend> SlotsToCoeffs<B> {
     /// # Errors
     /// [`Error::InvalidArgument`] for an invalid configuration.
     pub fn new(config: DftConfig) -> Result<Self> {
+        Self::new_sharing_keys(config, &[])
+    }
+
+    /// [`SlotsToCoeffs::new`] for a circuit that already has Galois keys for the rotation
+    /// steps `available` (bootstrapping: CoeffsToSlots' steps): each level's BSGS split
+    /// prefers keys that exist or that an earlier level adds
+    /// ([`LinearTransform::new_sharing_keys`]).
+    ///
+    /// # Errors
+    /// As [`SlotsToCoeffs::new`].
+    pub fn new_sharing_keys(config: DftConfig, available: &[i32]) -> Result<Self> {
+        let mut keys: BTreeSet<i32> = available.iter().copied().collect();
         let mut factors = slots_to_coeffs_factors(&config)?.into_iter();
         let first = factors.next().expect("at least one level");
         let first = match config.packing {
-            DftPacking::TwoCiphertexts => plan(first, config.bsgs)?,
-            DftPacking::Packed => plan(lift_packed_input(&first), config.bsgs)?,
+            DftPacking::TwoCiphertexts => first,
+            DftPacking::Packed => lift_packed_input(&first),
         };
+        let first = plan_sharing(first, config.bsgs, &mut keys)?;
         let tail = factors
             .map(|d| {
                 let d = match config.packing {
                     DftPacking::TwoCiphertexts => d,
                     DftPacking::Packed => tile(&d),
                 };
-                plan(d, config.bsgs)
+                plan_sharing(d, config.bsgs, &mut keys)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
