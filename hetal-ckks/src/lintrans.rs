@@ -368,7 +368,7 @@ impl LinearTransform {
             }
             giants.push(GiantStep { rotation, terms });
         }
-        let giant_plan = giant_plan(&giants_used, n.div_ceil(g));
+        let giant_plan = giant_plan(&giants_used, n, g);
         Ok(Self {
             diagonals,
             giant_step: g,
@@ -473,8 +473,8 @@ impl LinearTransform {
             let j = rotation / g;
             if j == 0 {
                 zero = Some(v);
-            } else if 2 * j > n.div_ceil(g) {
-                minus[n.div_ceil(g) - j] = Some(v);
+            } else if 2 * j > n / g {
+                minus[n / g - j] = Some(v);
             } else {
                 plus[j] = Some(v);
             }
@@ -495,10 +495,15 @@ impl LinearTransform {
     }
 }
 
-/// Horner when the non-zero giant indices, read as signed residues modulo `m = n/g`, are all of
-/// `-neg..=pos` without gaps and one side has at least two (otherwise the direct combination
-/// uses no more keys): the rotation count is the same, and the keys drop to those of `±g`.
-fn giant_plan(giants_used: &std::collections::BTreeSet<usize>, m: usize) -> GiantPlan {
+/// Horner when `g` divides `n` (so that `Rot_{-g}` repeated is `Rot_{(m - j)·g}`, `m = n/g`),
+/// the non-zero giant indices, read as signed residues modulo `m`, are all of `-neg..=pos`
+/// without gaps, and one side has at least two (otherwise the direct combination uses no more
+/// keys): the rotation count is the same, and the keys drop to those of `±g`.
+fn giant_plan(giants_used: &BTreeSet<usize>, n: usize, g: usize) -> GiantPlan {
+    if !n.is_multiple_of(g) {
+        return GiantPlan::Direct;
+    }
+    let m = n / g;
     let signed: Vec<i64> = giants_used
         .iter()
         .filter(|&&j| j != 0)
@@ -542,7 +547,7 @@ fn split_keys(
         .filter(|&&i| i != 0)
         .map(|&i| i as i32)
         .collect();
-    match giant_plan(giants, n.div_ceil(g)) {
+    match giant_plan(giants, n, g) {
         GiantPlan::Direct => {
             keys.extend(giants.iter().filter(|&&j| j != 0).map(|&j| (g * j) as i32))
         }
@@ -823,16 +828,19 @@ mod tests {
         let n = 64;
         let entry = |k: usize, r: usize| c((k * 7 + r) as f64 / 500.0 - 0.3, (r % 5) as f64 / 9.0);
         let v: Vec<Complex64> = (0..n).map(|i| c(i as f64 / 50.0 - 0.4, 0.1)).collect();
-        for (offsets, horner) in [
-            ((0..=15).chain(n - 15..n).collect::<Vec<usize>>(), true),
-            (vec![0, 1, 5, 4 * 9 + 2], false),
+        let band: Vec<usize> = (0..=15).chain(n - 15..n).collect();
+        for (offsets, g, horner) in [
+            (band.clone(), 4, true),
+            (vec![0, 1, 5, 4 * 9 + 2], 4, false),
+            // A giant step that does not divide n: Rot_{-g} repeated is not Rot_{(m-j)·g}.
+            (band, 12, false),
         ] {
             let mut d = Diagonals::new(n);
             for &k in &offsets {
                 d.set(k, (0..n).map(|r| entry(k, r)).collect()).unwrap();
             }
             let want = dense_matvec(&d.to_dense(), &v);
-            let lt = LinearTransform::new(d, BsgsConfig::GiantStep(4)).unwrap();
+            let lt = LinearTransform::new(d, BsgsConfig::GiantStep(g)).unwrap();
             assert_eq!(
                 matches!(lt.giant_plan, GiantPlan::Horner { .. }),
                 horner,
@@ -846,12 +854,14 @@ mod tests {
             assert!(max_err(&backend.inner().decrypt(&y).unwrap(), &want) < 1e-9);
             let t = plan.transform();
             assert_eq!(backend.counts().rotations as usize, t.rotation_count());
-            if horner {
+            match (horner, g) {
                 // Babies 1, 2, 3 and giants 4 (3 times) and 60 (4 times).
-                assert_eq!(t.rotation_steps(), vec![1, 2, 3, 4, 60]);
-                assert_eq!(t.giant_rotations().len(), 7);
-            } else {
-                assert_eq!(t.giant_rotations(), vec![4, 36]);
+                (true, _) => {
+                    assert_eq!(t.rotation_steps(), vec![1, 2, 3, 4, 60]);
+                    assert_eq!(t.giant_rotations().len(), 7);
+                }
+                (false, 4) => assert_eq!(t.giant_rotations(), vec![4, 36]),
+                _ => assert_eq!(t.giant_rotations(), vec![12, 48, 60]),
             }
         }
     }
