@@ -63,8 +63,12 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
         times.push(t.elapsed().as_secs_f64() * 1e3);
         last = Some(out);
     }
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (times[reps / 2], last.expect("reps >= 1"))
+    (median(times), last.expect("reps >= 1"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Median wall times in ms of `reps` runs of `f` and of `g`, interleaved (`f, g, f, g, ...`)
@@ -88,10 +92,6 @@ fn time_pair<T, U>(
         tg.push(b);
         ratios.push(a / b);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     (
         (median(tf), last_f.expect("reps >= 1")),
         (median(tg), last_g.expect("reps >= 1")),

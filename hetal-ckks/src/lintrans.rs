@@ -405,20 +405,13 @@ impl LinearTransform {
     /// The giant-step rotations one evaluation performs, in slots (left rotations in
     /// `1..n`; with the two-sided Horner combination, `pos` times `g` and `neg` times `n - g`).
     pub fn giant_rotations(&self) -> Vec<i32> {
-        match self.giant_plan {
-            GiantPlan::Direct => self
-                .giants
-                .iter()
-                .filter(|s| s.rotation != 0)
-                .map(|s| s.rotation as i32)
-                .collect(),
-            GiantPlan::Horner { pos, neg } => {
-                let (g, n) = (self.giant_step, self.dim());
-                let mut r = vec![g as i32; pos];
-                r.extend(std::iter::repeat_n((n - g) as i32, neg));
-                r
-            }
-        }
+        let g = self.giant_step;
+        giant_rotations_of(
+            self.giant_plan,
+            self.giants.iter().map(|s| s.rotation / g),
+            g,
+            self.dim(),
+        )
     }
 
     /// Every rotation step the evaluation uses (baby and giant, deduplicated, increasing): the
@@ -470,13 +463,10 @@ impl LinearTransform {
         let (g, n) = (self.giant_step, self.dim());
         let (mut zero, mut plus, mut minus) = (None, vec![None; pos + 1], vec![None; neg + 1]);
         for (rotation, v) in inner {
-            let j = rotation / g;
-            if j == 0 {
-                zero = Some(v);
-            } else if 2 * j > n / g {
-                minus[n / g - j] = Some(v);
-            } else {
-                plus[j] = Some(v);
+            match signed_giant(rotation / g, n / g) {
+                0 => zero = Some(v),
+                j if j < 0 => minus[j.unsigned_abs() as usize] = Some(v),
+                j => plus[j as usize] = Some(v),
             }
         }
         // v_1 + Rot_s(v_2 + Rot_s(… + v_k)), then one more Rot_s.
@@ -503,14 +493,10 @@ fn giant_plan(giants_used: &BTreeSet<usize>, n: usize, g: usize) -> GiantPlan {
     if !n.is_multiple_of(g) {
         return GiantPlan::Direct;
     }
-    let m = n / g;
     let signed: Vec<i64> = giants_used
         .iter()
         .filter(|&&j| j != 0)
-        .map(|&j| {
-            let j = j as i64;
-            if 2 * j > m as i64 { j - m as i64 } else { j }
-        })
+        .map(|&j| signed_giant(j, n / g))
         .collect();
     let pos = signed.iter().copied().max().unwrap_or(0).max(0) as usize;
     let neg = (-signed.iter().copied().min().unwrap_or(0)).max(0) as usize;
@@ -534,8 +520,35 @@ fn split_counts(
     (babies, giants)
 }
 
-/// The rotation keys a split with giant step `g` needs: its non-zero baby steps, and its giant
-/// rotations (`±g` only under [`GiantPlan::Horner`]).
+/// Giant index `j` of `m = n/g` read as a signed residue in `(-m/2, m/2]`.
+fn signed_giant(j: usize, m: usize) -> i64 {
+    if 2 * j > m {
+        j as i64 - m as i64
+    } else {
+        j as i64
+    }
+}
+
+/// The giant-step rotations one evaluation performs for the giant indices `giants` under
+/// `plan`: one per non-zero index (direct), or `pos` times `g` and `neg` times `n - g`.
+fn giant_rotations_of(
+    plan: GiantPlan,
+    giants: impl Iterator<Item = usize>,
+    g: usize,
+    n: usize,
+) -> Vec<i32> {
+    match plan {
+        GiantPlan::Direct => giants.filter(|&j| j != 0).map(|j| (g * j) as i32).collect(),
+        GiantPlan::Horner { pos, neg } => {
+            let mut r = vec![g as i32; pos];
+            r.extend(std::iter::repeat_n((n - g) as i32, neg));
+            r
+        }
+    }
+}
+
+/// The rotation keys a split with giant step `g` needs: its non-zero baby steps and the
+/// distinct amounts of its giant rotations.
 fn split_keys(
     babies: &BTreeSet<usize>,
     giants: &BTreeSet<usize>,
@@ -547,19 +560,12 @@ fn split_keys(
         .filter(|&&i| i != 0)
         .map(|&i| i as i32)
         .collect();
-    match giant_plan(giants, n, g) {
-        GiantPlan::Direct => {
-            keys.extend(giants.iter().filter(|&&j| j != 0).map(|&j| (g * j) as i32))
-        }
-        GiantPlan::Horner { pos, neg } => {
-            if pos > 0 {
-                keys.insert(g as i32);
-            }
-            if neg > 0 {
-                keys.insert((n - g) as i32);
-            }
-        }
-    }
+    keys.extend(giant_rotations_of(
+        giant_plan(giants, n, g),
+        giants.iter().copied(),
+        g,
+        n,
+    ));
     keys
 }
 
