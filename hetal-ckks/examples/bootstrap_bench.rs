@@ -2,7 +2,7 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X] [--seeded-keys]
 //! ```
 //!
 //! Presets: `n16_qp1553_h192h32` (default, 128-bit), `n16_qp1552_h192h32_l12` (128-bit, 12
@@ -15,7 +15,8 @@
 //! `--error-spectrum`: a JSON line with the largest coefficients of the last bootstrap's error
 //! polynomial (the slot errors mapped back to coefficients), in units of their RMS, and the
 //! average precision without the largest one: an error concentrated in a few coefficients
-//! (one EvalMod slot) shows up there.
+//! (one EvalMod slot) shows up there. `--seeded-keys`: the server keeps only the seeds of the
+//! keys' uniform halves and regenerates them at use (`KeyStorage::Seeded`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -81,6 +82,10 @@ fn main() {
     if let Some(x) = arg("--evalmod-log-scale") {
         preset.config.evalmod_log_scale = x.parse().expect("--evalmod-log-scale X");
     }
+    if args.iter().any(|a| a == "--seeded-keys") {
+        preset.config.key_storage = hetal_ckks::keys::KeyStorage::Seeded;
+    }
+    let key_storage = preset.config.key_storage;
     let (iterations, meta_log_gain) = (preset.config.iterations, preset.config.meta_log_gain);
     let evalmod_log_scale = preset.config.evalmod_log_scale;
 
@@ -98,6 +103,7 @@ fn main() {
     let keygen_s = t.elapsed().as_secs_f64();
     let rss_keys_mb = status_mb("VmRSS:");
     let key_bytes = keys.serialized_len();
+    let key_memory_bytes = keys.memory_bytes();
     let server = client
         .server_backend()
         .with_bootstrapping(boot.clone(), keys)
@@ -145,7 +151,7 @@ fn main() {
          \"s2c_keys_at_level\": {}, \"malloc_tuned\": {malloc_tuned}, \"iterations\": {iterations}, \"meta_log_gain\": {meta_log_gain}, \"evalmod_log_scale\": {evalmod_log_scale}, \
          \"keygen_s\": {keygen_s:.2}, \"setup_s\": {setup_s:.2}, \"boot_s\": {boot_s:.3}, \
          \"precision_bits_avg\": {:.2}, \"precision_bits_min\": {:.2}, \"levels_left\": {}, \
-         \"key_bytes\": {key_bytes}, \"rss_after_setup_mb\": {rss_setup_mb:.0}, \"rss_after_keygen_mb\": {rss_keys_mb:.0}, \"peak_rss_mb\": {:.0}}}",
+         \"key_storage\": \"{key_storage:?}\", \"key_bytes\": {key_bytes}, \"key_memory_bytes\": {key_memory_bytes}, \"rss_after_setup_mb\": {rss_setup_mb:.0}, \"rss_after_keygen_mb\": {rss_keys_mb:.0}, \"peak_rss_mb\": {:.0}}}",
         params.log_n(),
         params.log_qp(),
         !top_level_keys,

@@ -938,7 +938,7 @@ impl Evaluator {
             || key
                 .b
                 .iter()
-                .chain(&key.a)
+                .chain(key.a.iter().flatten())
                 .any(|p| !p.context().same_ring(&ctx))
         {
             return Err(foreign());

@@ -340,7 +340,11 @@ impl SecretKey {
             a.push(aj);
             seeds.push(seed);
         }
-        Ok(SwitchingKey { b, a, seeds })
+        Ok(SwitchingKey {
+            b,
+            a: Some(a),
+            seeds,
+        })
     }
 
     /// Generates the relinearization key (switching from `s^2` to `s`).
@@ -489,15 +493,91 @@ impl PublicKey {
     }
 }
 
-/// A hybrid key-switching key: one `(b_j, a_j)` pair over `Q_L ∪ P` per digit.
-#[derive(Clone, Debug, PartialEq)]
+/// How switching keys hold their uniform halves `a_j` in memory.
+///
+/// Every `a_j` is expanded from a 32-byte seed
+/// ([`uniform_poly_from_seed`]: AES-128 in counter mode, one stream per limb) and is
+/// public. Keeping it expanded costs as much memory as the `b_j` halves; a seeded key keeps
+/// only the seeds and regenerates, during each key switch, exactly the rows that key switch
+/// reads, limb by limb into a small scratch buffer. Half the key memory (about 3 GB of a
+/// bootstrapping key set at `N = 2^16`) against ~8 GB/s of AES output per key switch.
+///
+/// ```
+/// use hetal_ckks::keys::KeyStorage;
+/// assert_eq!(KeyStorage::default(), KeyStorage::Expanded);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum KeyStorage {
+    /// The `a_j` polynomials are kept in memory (fastest key switching).
+    #[default]
+    Expanded,
+    /// Only the seeds are kept; key switching regenerates the rows it needs.
+    Seeded,
+}
+
+/// A hybrid key-switching key: one `(b_j, a_j)` pair over `Q_L ∪ P` per digit, the `a_j`
+/// expanded from `seeds[j]` and kept in memory or not ([`KeyStorage`]).
+#[derive(Clone, Debug)]
 pub struct SwitchingKey {
     pub(crate) b: Vec<Poly<Ntt>>,
-    pub(crate) a: Vec<Poly<Ntt>>,
+    /// The expanded `a_j` ([`KeyStorage::Expanded`]), or `None` ([`KeyStorage::Seeded`]).
+    pub(crate) a: Option<Vec<Poly<Ntt>>>,
     pub(crate) seeds: Vec<[u8; 32]>,
 }
 
+/// Keys are equal when their `b_j` and their seeds are: the `a_j` are a function of the seeds,
+/// whether expanded or not.
+impl PartialEq for SwitchingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.b == other.b && self.seeds == other.seeds
+    }
+}
+
 impl SwitchingKey {
+    /// Whether the `a_j` are kept expanded or regenerated from their seeds at use.
+    pub fn storage(&self) -> KeyStorage {
+        if self.a.is_some() {
+            KeyStorage::Expanded
+        } else {
+            KeyStorage::Seeded
+        }
+    }
+
+    /// Switches to `storage`: drops the expanded `a_j`, or expands them again from the seeds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the key does not belong to `params`.
+    pub fn set_storage(&mut self, params: &Parameters, storage: KeyStorage) -> Result<()> {
+        match (storage, self.a.is_some()) {
+            (KeyStorage::Seeded, _) => self.a = None,
+            (KeyStorage::Expanded, true) => {}
+            (KeyStorage::Expanded, false) => {
+                let limbs = self.b.first().map_or(0, |b| b.num_limbs());
+                let k = params.p_primes().len();
+                if limbs <= k || limbs - k - 1 > params.max_level() {
+                    return Err(Error::InvalidArgument {
+                        op: "SwitchingKey::set_storage",
+                        reason: "the switching key does not belong to these parameters".into(),
+                    });
+                }
+                let ctx = params.qp_context(limbs - k - 1)?;
+                self.a = Some(
+                    self.seeds
+                        .iter()
+                        .map(|&s| uniform_poly_from_seed(&ctx, s))
+                        .collect(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes held in memory: the `b_j`, the `a_j` if expanded, and the seeds.
+    pub fn memory_bytes(&self) -> usize {
+        let polys = |v: &[Poly<Ntt>]| v.iter().map(|p| p.data().len() * 8).sum::<usize>();
+        polys(&self.b) + self.a.as_deref().map_or(0, polys) + self.seeds.len() * 32
+    }
+
     /// Number of digits.
     pub fn digits(&self) -> usize {
         self.b.len()
@@ -532,6 +612,13 @@ impl RelinearizationKey {
     pub fn switching_key(&self) -> &SwitchingKey {
         &self.key
     }
+
+    /// Keeps the key's uniform halves expanded or regenerates them at use ([`KeyStorage`]).
+    pub fn set_storage(&mut self, storage: KeyStorage) {
+        self.key
+            .set_storage(&self.params, storage)
+            .expect("the key was made for its own parameters");
+    }
 }
 
 /// Galois keys for exactly the generated elements `g`. The key for `g` switches from `s` to
@@ -547,6 +634,14 @@ impl GaloisKeys {
     /// The key for Galois element `g`, if generated.
     pub fn get(&self, g: usize) -> Option<&SwitchingKey> {
         self.keys.get(&g)
+    }
+
+    /// Keeps every key's uniform halves expanded or regenerates them at use ([`KeyStorage`]).
+    pub fn set_storage(&mut self, storage: KeyStorage) {
+        for key in self.keys.values_mut() {
+            key.set_storage(&self.params, storage)
+                .expect("the keys were made for their own parameters");
+        }
     }
 
     /// The Galois elements present.

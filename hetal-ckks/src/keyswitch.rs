@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use hetal_math::dot::{dot_const, dot_var, dot_var2, mul_scalar_add2};
+use hetal_math::sampling::uniform_limb_from_seed;
 use hetal_math::{Context, Modulus, Ntt, Poly};
 use rayon::prelude::*;
 
@@ -245,13 +246,36 @@ fn key_limb(t: usize, level: usize, big_l: usize) -> usize {
     }
 }
 
-/// Limb `kt` of the first `digits` key components: the `b` rows and the `a` rows of one
-/// key-switching inner product.
-fn key_rows(key: &SwitchingKey, digits: usize, kt: usize, n: usize) -> (Vec<&[u64]>, Vec<&[u64]>) {
-    (
-        limb_rows(&key.b[..digits], kt, n),
-        limb_rows(&key.a[..digits], kt, n),
-    )
+/// Calls `f` with limb `kt` (prime `m`) of the first `digits` key components: the `b` rows
+/// and the `a` rows of one key-switching inner product. A
+/// [`KeyStorage::Seeded`](crate::keys::KeyStorage) key regenerates its `a` rows into a
+/// buffer of the calling thread (`digits · N` words, reused: a fresh buffer per limb and key
+/// switch would cost more in zeroing than the regeneration itself).
+fn with_key_rows<R>(
+    key: &SwitchingKey,
+    digits: usize,
+    kt: usize,
+    m: &Modulus,
+    n: usize,
+    f: impl FnOnce(&[&[u64]], &[&[u64]]) -> R,
+) -> R {
+    thread_local! {
+        static A_ROWS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let b = limb_rows(&key.b[..digits], kt, n);
+    match &key.a {
+        Some(a) => f(&b, &limb_rows(&a[..digits], kt, n)),
+        None => A_ROWS.with_borrow_mut(|rows| {
+            if rows.len() < digits * n {
+                rows.resize(digits * n, 0);
+            }
+            for (seed, row) in key.seeds[..digits].iter().zip(rows.chunks_mut(n)) {
+                uniform_limb_from_seed(seed, kt as u64, m, row);
+            }
+            let a: Vec<&[u64]> = rows.chunks(n).take(digits).collect();
+            f(&b, &a)
+        }),
+    }
 }
 
 fn limb_rows(polys: &[Poly<Ntt>], kt: usize, n: usize) -> Vec<&[u64]> {
@@ -386,8 +410,9 @@ fn key_switch_single_ip(
                     }
                 })
                 .collect();
-            let (kb, ka) = key_rows(key, dnum, key_limb(t, level, big_l), n);
-            dot_var2(m, &u, &kb, &ka, o0, o1);
+            with_key_rows(key, dnum, key_limb(t, level, big_l), m, n, |kb, ka| {
+                dot_var2(m, &u, kb, ka, o0, o1);
+            });
             give_buffer(scratch);
         });
     drop(rows);
@@ -497,8 +522,17 @@ pub(crate) fn inner_product(
         .enumerate()
         .for_each(|(t, (o0, o1))| {
             let u: Vec<&[u64]> = digits.iter().map(|d| &d[t * n..(t + 1) * n]).collect();
-            let (kb, ka) = key_rows(key, digits.len(), key_limb(t, level, big_l), n);
-            dot_var2(&moduli[t], &u, &kb, &ka, o0, o1);
+            let m = &moduli[t];
+            with_key_rows(
+                key,
+                digits.len(),
+                key_limb(t, level, big_l),
+                m,
+                n,
+                |kb, ka| {
+                    dot_var2(m, &u, kb, ka, o0, o1);
+                },
+            );
         });
     Ok((out0, out1))
 }

@@ -42,7 +42,9 @@ pub mod prelude {
     pub use crate::encryption::{Decryptor, Encryptor};
     pub use crate::error::{Error, Result};
     pub use crate::evaluator::Evaluator;
-    pub use crate::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
+    pub use crate::keys::{
+        GaloisKeys, KeyStorage, PublicKey, RelinearizationKey, SecretKey, SwitchingKey,
+    };
     pub use crate::params::{Moduli, Parameters, ParametersLiteral};
     pub use crate::plaintext::Plaintext;
     pub use crate::security::SecretDistribution;

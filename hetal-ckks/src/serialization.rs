@@ -50,8 +50,10 @@ use crate::params::Parameters;
 
 /// Magic bytes of every serialized object.
 pub const MAGIC: &[u8; 4] = b"HCKS";
-/// Current format version.
-pub const FORMAT_VERSION: u16 = 1;
+/// Current format version. Version 2 expands seeds with AES-128 in counter mode, one stream
+/// per limb ([`hetal_math::sampling::uniform_limb_from_seed`]); version 1 (one ChaCha20 stream
+/// over all limbs) is refused rather than expanded into the wrong polynomials.
+pub const FORMAT_VERSION: u16 = 2;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 24;
 /// Default limit on the size of an object accepted by `from_bytes` (8 GiB).
@@ -260,7 +262,11 @@ fn read_switching_key(r: &mut Reader<'_>, params: &Parameters) -> Result<Switchi
         a.push(uniform_poly_from_seed(&ctx, s));
         seeds.push(s);
     }
-    Ok(SwitchingKey { b, a, seeds })
+    Ok(SwitchingKey {
+        b,
+        a: Some(a),
+        seeds,
+    })
 }
 
 /// Switching keys, each with the level it was generated at.
@@ -327,13 +333,15 @@ pub(crate) fn leveled_keys_from_bytes(
         let ctx = params.qp_context(level)?;
         let mut key = SwitchingKey {
             b: Vec::with_capacity(n),
-            a: Vec::with_capacity(n),
+            a: Some(Vec::with_capacity(n)),
             seeds: Vec::with_capacity(n),
         };
         for _ in 0..n {
             key.b.push(r.poly(&ctx)?);
             let s = r.seed()?;
-            key.a.push(uniform_poly_from_seed(&ctx, s));
+            if let Some(a) = key.a.as_mut() {
+                a.push(uniform_poly_from_seed(&ctx, s));
+            }
             key.seeds.push(s);
         }
         keys.push((level, key));

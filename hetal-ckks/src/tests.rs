@@ -176,6 +176,85 @@ fn leveled_galois_keys() {
     assert!(err.to_string().contains("generated at level 4"), "{err}");
 }
 
+/// Seeded keys ([`KeyStorage::Seeded`]) regenerate exactly the rows expanded keys hold:
+/// every key switch gives the same ciphertext, at the top level and with keys generated below
+/// it (whose `P` limbs follow fewer `Q` limbs); the storage round-trips and does not change the
+/// serialized key.
+#[test]
+fn seeded_keys_switch_exactly_like_expanded_keys() {
+    let f = n12();
+    let mut r = rng(77);
+    let steps = [1i64, -3, 100];
+    let expanded_rlk = f.sk.relinearization_key(&mut r).unwrap();
+    let expanded_gks = f.sk.rotation_keys(&steps, true, &mut r).unwrap();
+    let low_level = 3;
+    let g = f.params.galois_element(5);
+    let expanded_low = f.sk.galois_keys_at(&[g], low_level, &mut r).unwrap();
+    let (mut rlk, mut gks, mut low) = (
+        expanded_rlk.clone(),
+        expanded_gks.clone(),
+        expanded_low.clone(),
+    );
+    rlk.set_storage(KeyStorage::Seeded);
+    gks.set_storage(KeyStorage::Seeded);
+    low.set_storage(KeyStorage::Seeded);
+    let key = rlk.switching_key();
+    assert_eq!(key.storage(), KeyStorage::Seeded);
+    let full = expanded_rlk.switching_key().memory_bytes();
+    assert_eq!(key.memory_bytes(), full / 2 + 16 * key.digits());
+    assert_eq!(rlk.to_bytes(), expanded_rlk.to_bytes());
+    assert_eq!(gks.to_bytes(), expanded_gks.to_bytes());
+
+    let expanded = Evaluator::new(&f.params)
+        .with_relinearization_key(expanded_rlk.clone())
+        .with_galois_keys(expanded_gks.clone());
+    let seeded = Evaluator::new(&f.params)
+        .with_relinearization_key(rlk.clone())
+        .with_galois_keys(gks.clone());
+    let n = f.params.slots();
+    let ct = enc(f, &values(n, 78), f.params.max_level(), 78);
+    let ct2 = enc(f, &values(n, 79), f.params.max_level(), 79);
+    for e in [&expanded, &seeded] {
+        assert!(e.mul_relin(&ct, &ct2).is_ok());
+    }
+    assert_eq!(
+        seeded.mul_relin(&ct, &ct2).unwrap(),
+        expanded.mul_relin(&ct, &ct2).unwrap()
+    );
+    assert_eq!(
+        seeded.mul_relin_rescale(&ct, &ct2).unwrap(),
+        expanded.mul_relin_rescale(&ct, &ct2).unwrap()
+    );
+    assert_eq!(
+        seeded.rotate_hoisted(&ct, &steps).unwrap(),
+        expanded.rotate_hoisted(&ct, &steps).unwrap()
+    );
+    assert_eq!(
+        seeded.rotate(&ct, -3).unwrap(),
+        expanded.rotate(&ct, -3).unwrap()
+    );
+    assert_eq!(
+        seeded.conjugate(&ct).unwrap(),
+        expanded.conjugate(&ct).unwrap()
+    );
+    let at_low = enc(f, &values(n, 80), low_level, 80);
+    let (low_seeded, low_expanded) = (
+        Evaluator::new(&f.params).with_galois_keys(low.clone()),
+        Evaluator::new(&f.params).with_galois_keys(expanded_low.clone()),
+    );
+    assert_eq!(
+        low_seeded.rotate(&at_low, 5).unwrap(),
+        low_expanded.rotate(&at_low, 5).unwrap()
+    );
+
+    // Back to expanded: the same polynomials as generated.
+    low.set_storage(KeyStorage::Expanded);
+    let (back, original) = (low.get(g).unwrap(), expanded_low.get(g).unwrap());
+    assert_eq!(back.storage(), KeyStorage::Expanded);
+    assert_eq!(back.a, original.a);
+    assert_eq!(back, original);
+}
+
 #[test]
 fn multiplicative_ops() {
     let f = n12();

@@ -22,6 +22,7 @@
 //! assert_eq!(&sq[..3], &[9.into(), (-12).into(), 4.into()]);
 //! ```
 
+mod aes_ctr;
 pub mod context;
 pub mod dot;
 pub mod error;

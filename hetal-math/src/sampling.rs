@@ -6,8 +6,7 @@
 
 use std::sync::Arc;
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, SeedableRng};
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::context::Context;
@@ -52,8 +51,9 @@ pub fn uniform_poly(ctx: &Arc<Context>, rng: &mut impl CryptoRng) -> Poly<Ntt> {
     Poly::from_limbs(ctx, data).expect("uniform residues are reduced")
 }
 
-/// A uniform polynomial expanded deterministically from a 32-byte seed with ChaCha20
-/// (for seed-compressed keys and ciphertexts: store the seed, not the polynomial).
+/// A uniform polynomial expanded deterministically from a 32-byte seed (for seed-compressed
+/// keys and ciphertexts: store the seed, not the polynomial). Limb `i` is
+/// [`uniform_limb_from_seed`]`(seed, i, ..)`, so any subset of limbs can be regenerated alone.
 ///
 /// ```
 /// use hetal_math::{Context, sampling::uniform_poly_from_seed};
@@ -61,8 +61,47 @@ pub fn uniform_poly(ctx: &Arc<Context>, rng: &mut impl CryptoRng) -> Poly<Ntt> {
 /// assert_eq!(uniform_poly_from_seed(&ctx, [7; 32]), uniform_poly_from_seed(&ctx, [7; 32]));
 /// ```
 pub fn uniform_poly_from_seed(ctx: &Arc<Context>, seed: [u8; 32]) -> Poly<Ntt> {
-    let mut rng = ChaCha20Rng::from_seed(seed);
-    uniform_poly(ctx, &mut rng)
+    use rayon::prelude::*;
+    let n = ctx.n();
+    let mut data = vec![0u64; n * ctx.num_limbs()];
+    data.par_chunks_mut(n)
+        .zip(ctx.moduli().par_iter())
+        .enumerate()
+        .for_each(|(i, (row, m))| uniform_limb_from_seed(&seed, i as u64, m, row));
+    Poly::from_limbs(ctx, data).expect("uniform residues are reduced")
+}
+
+/// Fills `out` with values uniform modulo `m`, expanded from `seed` for stream `limb`:
+/// AES-128 in counter mode (NIST SP 800-38A) under the key `seed[..16]`, counter block `i`
+/// made of the little-endian words `seed[16..24] XOR limb` and `seed[24..32] XOR i`, each
+/// 64-bit output word masked to `bits(m)` bits and rejected unless below `m` (unbiased; the
+/// NTT-friendly primes of [`generate_ntt_primes`](crate::generate_ntt_primes) lie just below a
+/// power of two, so almost nothing is rejected).
+///
+/// Every limb is its own stream, so a key switch can regenerate exactly the rows of a key's
+/// uniform half it needs instead of keeping them in memory (~25 us per `2^16` values with
+/// VAES and AVX-512).
+///
+/// ```
+/// use hetal_math::{Modulus, sampling::uniform_limb_from_seed};
+/// let m = Modulus::new(hetal_math::generate_ntt_primes(40, 16, 1).unwrap()[0]).unwrap();
+/// let (mut a, mut b) = ([0u64; 16], [0u64; 16]);
+/// uniform_limb_from_seed(&[3; 32], 0, &m, &mut a);
+/// uniform_limb_from_seed(&[3; 32], 0, &m, &mut b);
+/// assert_eq!(a, b);
+/// assert!(a.iter().all(|&x| x < m.value()));
+/// ```
+pub fn uniform_limb_from_seed(seed: &[u8; 32], limb: u64, m: &Modulus, out: &mut [u64]) {
+    let key: [u8; 16] = seed[..16].try_into().expect("16 bytes");
+    let lo = u64::from_le_bytes(seed[16..24].try_into().expect("8 bytes")) ^ limb;
+    let hi = u64::from_le_bytes(seed[24..32].try_into().expect("8 bytes"));
+    let mask = if m.bits() == 64 {
+        u64::MAX
+    } else {
+        (1u64 << m.bits()) - 1
+    };
+    let counter = crate::aes_ctr::Counter { lo, hi, first: 0 };
+    crate::aes_ctr::fill_below(&key, counter, mask, m.value(), out);
 }
 
 /// An unbiased integer in `[0, bound)` by rejection.

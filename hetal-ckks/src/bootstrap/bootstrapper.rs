@@ -56,7 +56,7 @@ use crate::backend::scales_match;
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::evaluator::Evaluator;
-use crate::keys::{GaloisKeys, RelinearizationKey, SecretKey};
+use crate::keys::{GaloisKeys, KeyStorage, RelinearizationKey, SecretKey, SwitchingKey};
 use crate::lintrans::BsgsConfig;
 use crate::params::Parameters;
 
@@ -93,6 +93,13 @@ pub struct BootstrapConfig {
     /// it is at most `2^(k-p)`. The presets use [`DEFAULT_META_LOG_GAIN`]. Must be in
     /// `1..=`[`MAX_META_LOG_GAIN`] (checked by [`Bootstrapper::new`] whatever `iterations`).
     pub meta_log_gain: u32,
+    /// How the server holds the keys' uniform halves ([`KeyStorage`]):
+    /// [`BootstrapContext::new`] converts the keys it receives, and
+    /// [`BootstrappingKeys::generate`] converts each key as soon as it is made, so that
+    /// generation never holds more than one expanded key beyond the final form.
+    /// [`KeyStorage::Seeded`] halves the key memory (about 3 GB at `N = 2^16`) and regenerates
+    /// the rows each key switch reads (see `docs/performance.md` for the time).
+    pub key_storage: KeyStorage,
 }
 
 /// The presets' [`BootstrapConfig::meta_log_gain`]: 12. The lowest single-bootstrap precision
@@ -677,22 +684,38 @@ impl BootstrappingKeys {
                 reason: "the secret key belongs to other parameters".into(),
             });
         }
-        let rlk = sk.relinearization_key(rng)?;
+        let storage = bootstrapper.config().key_storage;
+        let mut rlk = sk.relinearization_key(rng)?;
+        rlk.set_storage(storage);
         let low = bootstrapper.low_galois_elements();
         let top: Vec<usize> = bootstrapper
             .galois_elements()
             .into_iter()
             .filter(|g| !low.contains(g))
             .collect();
-        let galois = sk.galois_keys(&top, rng)?;
+        // One key at a time, each converted to its storage as soon as it is made.
+        let mut one_by_one = |elements: &[usize], level: usize| -> Result<GaloisKeys> {
+            let mut all = sk.galois_keys_at(&[], level, rng)?;
+            for &g in elements {
+                let mut key = sk.galois_keys_at(&[g], level, rng)?;
+                key.set_storage(storage);
+                all.keys.append(&mut key.keys);
+            }
+            Ok(all)
+        };
+        let galois = one_by_one(&top, bootstrapper.params().max_level())?;
         let low_galois = if low.is_empty() {
             None
         } else {
             let level = bootstrapper.s2c_key_level();
-            Some((level, sk.galois_keys_at(&low, level, rng)?))
+            Some((level, one_by_one(&low, level)?))
         };
         let encapsulation = match bootstrapper.config().ephemeral_weight {
-            Some(w) => Some(EncapsulationKeys::generate(sk, w, rng)?),
+            Some(w) => {
+                let mut keys = EncapsulationKeys::generate(sk, w, rng)?;
+                keys.set_key_storage(storage);
+                Some(keys)
+            }
             None => None,
         };
         Ok(Self {
@@ -736,6 +759,36 @@ impl BootstrappingKeys {
     /// The encapsulation keys, if generated.
     pub fn encapsulation_keys(&self) -> Option<&EncapsulationKeys> {
         self.encapsulation.as_ref()
+    }
+
+    /// Keeps the uniform halves of every key expanded or regenerates them at use
+    /// ([`KeyStorage`]): [`KeyStorage::Seeded`] halves the keys' memory (about 3 GB at
+    /// `N = 2^16`, see `docs/performance.md` for the time it costs).
+    pub fn set_key_storage(&mut self, storage: KeyStorage) {
+        self.rlk.set_storage(storage);
+        self.galois.set_storage(storage);
+        if let Some((_, low)) = self.low_galois.as_mut() {
+            low.set_storage(storage);
+        }
+        if let Some(enc) = self.encapsulation.as_mut() {
+            enc.set_key_storage(storage);
+        }
+    }
+
+    /// Bytes the keys hold in memory (depends on their [`KeyStorage`]).
+    pub fn memory_bytes(&self) -> usize {
+        let galois = |k: &GaloisKeys| {
+            k.keys
+                .values()
+                .map(SwitchingKey::memory_bytes)
+                .sum::<usize>()
+        };
+        self.rlk.key.memory_bytes()
+            + galois(&self.galois)
+            + self.low_galois.as_ref().map_or(0, |(_, k)| galois(k))
+            + self.encapsulation.as_ref().map_or(0, |e| {
+                e.to_sparse_key().memory_bytes() + e.to_dense_key().memory_bytes()
+            })
     }
 
     fn has_galois(&self, g: usize) -> bool {
@@ -933,7 +986,7 @@ impl BootstrapContext {
     /// [`Error::InvalidArgument`] if the keys belong to other parameters, or for encapsulation
     /// keys of another ephemeral weight than the configuration's; [`Error::MissingKey`] if a
     /// Galois key the bootstrapper needs is absent, or the encapsulation keys it needs.
-    pub fn new(bootstrapper: Arc<Bootstrapper>, keys: BootstrappingKeys) -> Result<Self> {
+    pub fn new(bootstrapper: Arc<Bootstrapper>, mut keys: BootstrappingKeys) -> Result<Self> {
         let params = bootstrapper.params().clone();
         let foreign = keys.galois.params != params
             || keys.rlk.params != params
@@ -992,6 +1045,7 @@ impl BootstrapContext {
                 Some(_) => {}
             }
         }
+        keys.set_key_storage(bootstrapper.config().key_storage);
         let (eval, encapsulation) = keys.into_evaluator(&params);
         Ok(Self {
             eval,

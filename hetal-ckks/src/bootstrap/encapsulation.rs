@@ -69,7 +69,7 @@ use serde::Serialize;
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::evaluator::Evaluator;
-use crate::keys::{SecretKey, SwitchingKey};
+use crate::keys::{KeyStorage, SecretKey, SwitchingKey};
 use crate::params::Parameters;
 use crate::plaintext::crt_centered_f64;
 use crate::serialization::{ObjectKind, leveled_keys_from_bytes, leveled_keys_to_bytes};
@@ -129,6 +129,14 @@ impl EncapsulationKeys {
     /// The parameters the keys belong to.
     pub fn params(&self) -> &Parameters {
         &self.params
+    }
+
+    /// Keeps both keys' uniform halves expanded or regenerates them at use ([`KeyStorage`]).
+    pub fn set_key_storage(&mut self, storage: KeyStorage) {
+        for key in [&mut self.to_sparse, &mut self.to_dense] {
+            key.set_storage(&self.params, storage)
+                .expect("the keys were made for their own parameters");
+        }
     }
 
     /// The Hamming weight of the ephemeral secret (it bounds the ModRaise overflow `I`, so

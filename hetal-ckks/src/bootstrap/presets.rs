@@ -7,6 +7,7 @@
 
 use super::bootstrapper::BootstrapConfig;
 use super::evalmod::EvalModConfig;
+use crate::keys::KeyStorage;
 use crate::lintrans::BsgsConfig;
 use crate::params::{ErrorDistribution, Moduli, ParametersLiteral};
 use crate::security::SecretDistribution;
@@ -70,6 +71,7 @@ impl Layout {
             s2c_keys_at_level: true,
             iterations: 1,
             meta_log_gain: super::bootstrapper::DEFAULT_META_LOG_GAIN,
+            key_storage: KeyStorage::Expanded,
         };
         let mut q = self.residual;
         q.extend(self.s2c);

@@ -471,6 +471,49 @@ fn bootstrapping_keys_serialize() {
     assert!(min > 16.0);
 }
 
+/// A server configured with [`KeyStorage::Seeded`] holds half the key memory and bootstraps
+/// to exactly the ciphertext of a server with expanded keys; keys generated for such a
+/// configuration are seeded from the start.
+#[test]
+fn seeded_keys_bootstrap_identically() {
+    use crate::keys::KeyStorage;
+    let f = full();
+    let params = f.client.params();
+    let mut config = f.boot.config().clone();
+    config.key_storage = KeyStorage::Seeded;
+    let seeded_boot = Arc::new(Bootstrapper::new(params, config).unwrap());
+    let keys = f.client.bootstrapping_keys(&f.boot).unwrap();
+    let expanded_bytes = keys.memory_bytes();
+    let mut seeded_keys = keys.clone();
+    seeded_keys.set_key_storage(KeyStorage::Seeded);
+    assert!(seeded_keys.memory_bytes() * 2 < expanded_bytes + expanded_bytes / 50);
+    assert_eq!(seeded_keys.to_bytes(), keys.to_bytes());
+    let generated = f.client.bootstrapping_keys(&seeded_boot).unwrap();
+    assert_eq!(generated.memory_bytes(), seeded_keys.memory_bytes());
+    assert_eq!(
+        generated.relinearization_key().switching_key().storage(),
+        KeyStorage::Seeded
+    );
+
+    let expanded_server = f
+        .client
+        .server_backend()
+        .with_bootstrapping(f.boot.clone(), keys.clone())
+        .unwrap();
+    // The context converts the (expanded) keys it receives to the configured storage.
+    let seeded_server = f
+        .client
+        .server_backend()
+        .with_bootstrapping(seeded_boot, keys)
+        .unwrap();
+    let z = random_slots(params.slots(), 1.0, 10);
+    let ct = f.client.encrypt(&z, 0).unwrap();
+    let out = seeded_server.bootstrap(&ct).unwrap();
+    assert_eq!(out, expanded_server.bootstrap(&ct).unwrap());
+    let (min, _) = precision_bits(&f.client.decrypt(&out).unwrap(), &z);
+    assert!(min > 16.0);
+}
+
 #[test]
 fn secure_preset_validates_with_its_level_budget() {
     let preset = BootstrapPreset::n16_qp1553_h192h32();
