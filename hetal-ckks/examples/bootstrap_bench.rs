@@ -2,7 +2,7 @@
 //! time, precision (bits, min and average over all slots) and peak memory.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X] [--seeded-keys]
+//! cargo run --release -p hetal-ckks --example bootstrap_bench -- [--preset NAME] [--threads T] [--runs R] [--seed S] [--top-level-keys] [--meta] [--no-malloc-tuning] [--phases] [--evalmod-log-scale X] [--seeded-keys | --expanded-keys]
 //! ```
 //!
 //! Presets: `n16_qp1553_h192h32` (default, 128-bit), `n16_qp1552_h192h32_l12` (128-bit, 12
@@ -15,8 +15,9 @@
 //! `--error-spectrum`: a JSON line with the largest coefficients of the last bootstrap's error
 //! polynomial (the slot errors mapped back to coefficients), in units of their RMS, and the
 //! average precision without the largest one: an error concentrated in a few coefficients
-//! (one EvalMod slot) shows up there. `--seeded-keys`: the server keeps only the seeds of the
-//! keys' uniform halves and regenerates them at use (`KeyStorage::Seeded`).
+//! (one EvalMod slot) shows up there. `--seeded-keys` / `--expanded-keys`: the server keeps only
+//! the seeds of the keys' uniform halves and regenerates them at use (`KeyStorage::Seeded`,
+//! the default of the 128-bit presets), or keeps them expanded (the insecure presets' default).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -84,6 +85,9 @@ fn main() {
     }
     if args.iter().any(|a| a == "--seeded-keys") {
         preset.config.key_storage = hetal_ckks::keys::KeyStorage::Seeded;
+    }
+    if args.iter().any(|a| a == "--expanded-keys") {
+        preset.config.key_storage = hetal_ckks::keys::KeyStorage::Expanded;
     }
     let key_storage = preset.config.key_storage;
     let (iterations, meta_log_gain) = (preset.config.iterations, preset.config.meta_log_gain);

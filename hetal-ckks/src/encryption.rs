@@ -55,7 +55,7 @@ impl Encryptor {
         let params = &self.pk.params;
         params.check_level("encrypt", pt.level)?;
         let level = pt.level;
-        if !pt.poly.context().same_ring(&*params.q_context(level)?) {
+        if !pt.context().same_ring(&*params.q_context(level)?) {
             return Err(Error::InvalidArgument {
                 op: "encrypt",
                 reason: "plaintext does not belong to the key's parameters".into(),
@@ -74,7 +74,7 @@ impl Encryptor {
                 let mut c0 = v.mul(&b)?;
                 c0.add_assign(&e0)?;
                 let mut c0 = down.apply(&qp, &q, c0.data())?;
-                c0.add_assign(&pt.poly)?;
+                c0.add_assign(&pt.poly())?;
                 Ok(c0)
             },
             || -> Result<Poly<Ntt>> {
@@ -138,7 +138,7 @@ impl<'a> Decryptor<'a> {
         let mut c0 = a.mul(&s)?;
         c0.neg_assign();
         c0.add_assign(&gaussian_poly(&ctx, params.sigma(), rng)?.to_ntt())?;
-        c0.add_assign(&pt.poly)?;
+        c0.add_assign(&pt.poly())?;
         Ok(Ciphertext {
             c: vec![c0, a],
             level: pt.level,
@@ -168,11 +168,7 @@ impl<'a> Decryptor<'a> {
             acc.mul_assign(&s)?;
             acc.add_assign(c)?;
         }
-        Ok(Plaintext {
-            poly: acc,
-            level: ct.level,
-            scale: ct.scale,
-        })
+        Ok(Plaintext::full(acc, ct.level, ct.scale))
     }
 
     /// Decrypts and decodes. The result carries the CKKS error: do not publish it (see
@@ -218,7 +214,7 @@ impl<'a> Decryptor<'a> {
         let params = self.sk.params();
         let pt = self.decrypt(ct)?;
         let k = decode_limbs(params, pt.level, pt.scale);
-        let coeff = pt.poly.prefix(k)?.to_coeff();
+        let coeff = pt.poly().prefix(k)?.to_coeff();
         let mut c = crt_centered_f64(&coeff, k);
         let sigma = 2f64.powi(flood_log2_sigma as i32);
         let noise = gaussian(params.n(), sigma, rng)?;

@@ -203,10 +203,11 @@ impl Evaluator {
         }
         // The plaintext's first `level + 1` limbs (it may be at a higher level, or carry its
         // `P` limbs: `Parameters::encode_extended`).
-        let p = if pt.poly.num_limbs() == ct.level + 1 {
-            pt.poly.clone()
+        let full = pt.poly();
+        let p = if full.num_limbs() == ct.level + 1 {
+            full.into_owned()
         } else {
-            pt.poly.prefix(ct.level + 1)?
+            full.prefix(ct.level + 1)?
         };
         if !p.context().same_ring(&*self.params.q_context(ct.level)?) {
             return Err(Error::InvalidArgument {
@@ -278,9 +279,10 @@ impl Evaluator {
         }
         // The plaintext's first limbs are used in place (no copy of either operand: these
         // products dominate the linear transforms of bootstrapping).
+        let full = pt.poly();
         let c =
             ct.c.iter()
-                .map(|x| x.mul_prefix(&pt.poly))
+                .map(|x| x.mul_prefix(&full))
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|_| Error::InvalidArgument {
                     op: OP,
@@ -1122,11 +1124,11 @@ impl Evaluator {
         elements.sort_unstable();
         elements.dedup();
         let extended = groups.iter().flatten().all(|(_, pt)| {
-            pt.poly.num_limbs() == pt.level + 1 + k
+            pt.num_limbs() == pt.level + 1 + k
                 && self
                     .params
                     .qp_context(pt.level)
-                    .is_ok_and(|c| pt.poly.context().same_ring(&c))
+                    .is_ok_and(|c| pt.context().same_ring(&c))
         });
         if !extended || k == 0 {
             let rotated = self.automorphisms_hoisted(ct, &elements)?;
@@ -1242,19 +1244,15 @@ impl Evaluator {
                                 &rotated[i][part][t * n..(t + 1) * n]
                             })
                             .collect();
-                        let pts: Vec<&[u64]> = group
-                            .iter()
-                            .map(|(_, pt)| {
-                                // Q limb t, or P limb t - q_len (after the plaintext's own Q).
-                                let lt = if t < q_len {
-                                    t
-                                } else {
-                                    pt.level + 1 + (t - q_len)
-                                };
-                                pt.poly.limb(lt)
-                            })
-                            .collect();
-                        dot_var(&moduli[t], &rows, &pts, dst);
+                        // Q limb t, or P limb t - q_len (after the plaintext's own Q).
+                        let limb_of = |pt: &Plaintext| {
+                            if t < q_len {
+                                t
+                            } else {
+                                pt.level + 1 + (t - q_len)
+                            }
+                        };
+                        plain_dot(&moduli[t], &rows, group, limb_of, dst);
                     });
                 }
                 let down = mod_down_pair(&self.params, level, &acc[0], &acc[1]);
@@ -1375,6 +1373,57 @@ impl Evaluator {
         }
         Ok(acc)
     }
+}
+
+/// Columns per chunk of [`plain_dot`] for compacted plaintexts (32 KiB per row: a group's
+/// expanded rows stay in L2).
+const PLAIN_DOT_CHUNK: usize = 4096;
+
+/// `dst = Σ_j rows_j ⊙ pt_j` on one limb (`limb_of(pt_j)` is the plaintext's limb index), with
+/// compacted plaintexts ([`Plaintext::compacted`]) expanded chunk by chunk into a buffer of
+/// the calling thread: the group's plaintext rows then come from cache, not from memory.
+fn plain_dot(
+    m: &hetal_math::Modulus,
+    rows: &[&[u64]],
+    group: &[(usize, &Plaintext)],
+    limb_of: impl Fn(&Plaintext) -> usize,
+    dst: &mut [u64],
+) {
+    let full: Option<Vec<&[u64]>> = group
+        .iter()
+        .map(|(_, pt)| pt.full_limb(limb_of(pt)))
+        .collect();
+    if let Some(pts) = full {
+        dot_var(m, rows, &pts, dst);
+        return;
+    }
+    thread_local! {
+        static EXPANDED: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    EXPANDED.with_borrow_mut(|scratch| {
+        let chunk = PLAIN_DOT_CHUNK.min(dst.len());
+        if scratch.len() < group.len() * chunk {
+            scratch.resize(group.len() * chunk, 0);
+        }
+        for start in (0..dst.len()).step_by(chunk) {
+            let len = chunk.min(dst.len() - start);
+            for ((_, pt), buf) in group.iter().zip(scratch.chunks_mut(chunk)) {
+                if pt.full_limb(limb_of(pt)).is_none() {
+                    pt.write_limb_segment(limb_of(pt), start, &mut buf[..len]);
+                }
+            }
+            let pts: Vec<&[u64]> = group
+                .iter()
+                .zip(scratch.chunks(chunk))
+                .map(|((_, pt), buf)| match pt.full_limb(limb_of(pt)) {
+                    Some(limb) => &limb[start..start + len],
+                    None => &buf[..len],
+                })
+                .collect();
+            let row_chunks: Vec<&[u64]> = rows.iter().map(|r| &r[start..start + len]).collect();
+            dot_var(m, &row_chunks, &pts, &mut dst[start..start + len]);
+        }
+    });
 }
 
 #[cfg(test)]

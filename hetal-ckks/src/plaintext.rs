@@ -1,5 +1,6 @@
 //! Plaintexts: encoded polynomials at a level and scale, and the RNS encode/decode helpers.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use hetal_math::{Coeff, Context, Modulus, Ntt, Poly};
@@ -8,15 +9,64 @@ use num_complex::Complex64;
 use crate::error::{Error, Result};
 use crate::params::Parameters;
 
-/// An encoded plaintext: a polynomial in NTT form over `Q_level`, with its scale.
+/// An encoded plaintext: a polynomial in NTT form over `Q_level` (or `Q_level ∪ P`, see
+/// [`Parameters::encode_extended`]), with its scale.
+///
+/// A plaintext can be held **compacted** ([`Plaintext::compacted`]): when every NTT row is
+/// constant on consecutive runs of `r` entries, only one value per run is kept. This is the
+/// case, with `r = N/(2p)`, for the encoding of any slot vector of period `p` (a polynomial in
+/// `X^{N/(2p)}`, whose evaluations depend only on the evaluation point modulo the `4p`-th roots
+/// of unity, which the NTT's bit-reversed order lays out in runs): most diagonals of the
+/// bootstrapping DFT factors are such vectors, which cuts their memory by `r` (16 to 4096).
+/// Every operation accepts both forms; [`Plaintext::poly`] expands a compacted one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plaintext {
-    pub(crate) poly: Poly<Ntt>,
+    pub(crate) data: PlainData,
     pub(crate) level: usize,
     pub(crate) scale: f64,
 }
 
+/// The NTT rows of a [`Plaintext`].
+#[derive(Clone, Debug)]
+pub(crate) enum PlainData {
+    /// Every entry.
+    Full(Poly<Ntt>),
+    /// Rows constant on runs of `run` entries (a power of two `>= 2`): one value per run,
+    /// limb-major (`values[t · (n / run) + k / run]` is entry `k` of limb `t`).
+    Runs {
+        ctx: Arc<Context>,
+        run: usize,
+        values: Vec<u64>,
+    },
+}
+
+/// The same form and the same residues (a compacted plaintext differs from its expansion).
+impl PartialEq for PlainData {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Full(a), Self::Full(b)) => a == b,
+            (
+                Self::Runs { ctx, run, values },
+                Self::Runs {
+                    ctx: c2,
+                    run: r2,
+                    values: v2,
+                },
+            ) => run == r2 && values == v2 && ctx.same_ring(c2),
+            _ => false,
+        }
+    }
+}
+
 impl Plaintext {
+    pub(crate) fn full(poly: Poly<Ntt>, level: usize, scale: f64) -> Self {
+        Self {
+            data: PlainData::Full(poly),
+            level,
+            scale,
+        }
+    }
+
     /// The level (`level + 1` Q primes).
     pub fn level(&self) -> usize {
         self.level
@@ -27,9 +77,121 @@ impl Plaintext {
         self.scale
     }
 
-    /// The polynomial (NTT form).
-    pub fn poly(&self) -> &Poly<Ntt> {
-        &self.poly
+    /// The polynomial (NTT form), expanded if the plaintext is compacted.
+    pub fn poly(&self) -> Cow<'_, Poly<Ntt>> {
+        match &self.data {
+            PlainData::Full(p) => Cow::Borrowed(p),
+            PlainData::Runs { ctx, .. } => {
+                let n = ctx.n();
+                let mut data = vec![0u64; n * ctx.num_limbs()];
+                for (t, row) in data.chunks_mut(n).enumerate() {
+                    self.write_limb_segment(t, 0, row);
+                }
+                Cow::Owned(Poly::from_limbs(ctx, data).expect("reduced residues"))
+            }
+        }
+    }
+
+    /// The basis the plaintext lives over.
+    pub(crate) fn context(&self) -> &Arc<Context> {
+        match &self.data {
+            PlainData::Full(p) => p.context(),
+            PlainData::Runs { ctx, .. } => ctx,
+        }
+    }
+
+    /// Number of limbs of its basis.
+    pub(crate) fn num_limbs(&self) -> usize {
+        self.context().num_limbs()
+    }
+
+    /// `1`, or the run length of a compacted plaintext.
+    pub fn run_length(&self) -> usize {
+        match &self.data {
+            PlainData::Full(_) => 1,
+            PlainData::Runs { run, .. } => *run,
+        }
+    }
+
+    /// Bytes of residues held in memory.
+    pub fn memory_bytes(&self) -> usize {
+        match &self.data {
+            PlainData::Full(p) => p.data().len() * 8,
+            PlainData::Runs { values, .. } => values.len() * 8,
+        }
+    }
+
+    /// Limb `t` if the plaintext is not compacted.
+    pub(crate) fn full_limb(&self, t: usize) -> Option<&[u64]> {
+        match &self.data {
+            PlainData::Full(p) => Some(p.limb(t)),
+            PlainData::Runs { .. } => None,
+        }
+    }
+
+    /// Writes entries `start .. start + out.len()` of limb `t`.
+    pub(crate) fn write_limb_segment(&self, t: usize, start: usize, out: &mut [u64]) {
+        match &self.data {
+            PlainData::Full(p) => out.copy_from_slice(&p.limb(t)[start..start + out.len()]),
+            PlainData::Runs { ctx, run, values } => {
+                let per_limb = ctx.n() / run;
+                let row = &values[t * per_limb..(t + 1) * per_limb];
+                let mut k = start;
+                let mut rest = out;
+                while !rest.is_empty() {
+                    let take = (run - k % run).min(rest.len());
+                    let (head, tail) = rest.split_at_mut(take);
+                    head.fill(row[k / run]);
+                    k += take;
+                    rest = tail;
+                }
+            }
+        }
+    }
+
+    /// The same plaintext with each NTT row kept as one value per run of equal entries, if
+    /// its rows are constant on runs of at least 2 (see the type's docs); unchanged
+    /// otherwise. The run length is the largest power of two that every row is constant on.
+    ///
+    /// ```
+    /// use hetal_ckks::prelude::*;
+    /// use num_complex::Complex64;
+    /// let params = Parameters::new(ParametersLiteral::insecure_n10()).unwrap();
+    /// // Period 4 over the 512 slots: a polynomial in X^(1024 / 8).
+    /// let v: Vec<Complex64> = (0..512).map(|i| Complex64::new((i % 4) as f64, 0.0)).collect();
+    /// let pt = params.encode(&v, 1, params.scale_at(1)).unwrap();
+    /// let compact = pt.clone().compacted();
+    /// assert_eq!(compact.run_length(), 1024 / 8);
+    /// assert_eq!(compact.memory_bytes() * 128, pt.memory_bytes());
+    /// assert_eq!(compact.poly(), pt.poly());
+    /// ```
+    pub fn compacted(self) -> Self {
+        let PlainData::Full(poly) = &self.data else {
+            return self;
+        };
+        let n = poly.n();
+        // The run length is the lowest set bit common to every position where a row changes.
+        let mut run = n;
+        for row in poly.data().chunks(n) {
+            for k in 1..n {
+                if row[k] != row[k - 1] {
+                    run = run.min(1 << k.trailing_zeros());
+                }
+            }
+            if run == 1 {
+                return self;
+            }
+        }
+        let values = poly.data().iter().step_by(run).copied().collect();
+        Self {
+            data: PlainData::Runs {
+                ctx: poly.context().clone(),
+                run,
+                values,
+            },
+            level: self.level,
+            scale: self.scale,
+        }
     }
 }
 
@@ -151,7 +313,7 @@ pub(crate) fn encode_extended_with(
     let ctx = params.qp_context(level)?;
     let coeffs = encoder.encode_f64(values, scale)?;
     let poly = coeffs_to_poly(&ctx, &coeffs)?.par_to_ntt();
-    Ok(Plaintext { poly, level, scale })
+    Ok(Plaintext::full(poly, level, scale))
 }
 
 impl Parameters {
@@ -164,7 +326,7 @@ impl Parameters {
         let ctx = self.q_context(level)?;
         let coeffs = self.encoder().encode_f64(values, scale)?;
         let poly = coeffs_to_poly(&ctx, &coeffs)?.to_ntt();
-        Ok(Plaintext { poly, level, scale })
+        Ok(Plaintext::full(poly, level, scale))
     }
 
     /// [`Parameters::encode`] with the residues modulo the key-switching primes `P` as well
@@ -210,14 +372,15 @@ impl Parameters {
     /// [`Error::LevelTooHigh`] if the plaintext does not belong to these parameters.
     pub fn decode(&self, pt: &Plaintext) -> Result<Vec<Complex64>> {
         self.check_level("decode", pt.level)?;
-        if pt.poly.num_limbs() != pt.level + 1 || pt.poly.n() != self.n() {
+        let poly = pt.poly();
+        if poly.num_limbs() != pt.level + 1 || poly.n() != self.n() {
             return Err(Error::InvalidArgument {
                 op: "decode",
                 reason: "plaintext shape does not match its level".into(),
             });
         }
         let k = decode_limbs(self, pt.level, pt.scale);
-        let coeff = pt.poly.prefix(k)?.to_coeff();
+        let coeff = poly.prefix(k)?.to_coeff();
         let c = crt_centered_f64(&coeff, k);
         self.encoder().decode_f64(&c, pt.scale)
     }

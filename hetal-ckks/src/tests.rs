@@ -562,7 +562,7 @@ fn key_switching_noise_within_bound() {
         .decrypt(&f.eval.rotate(&ct, k).unwrap())
         .unwrap()
         .poly()
-        .clone()
+        .into_owned()
         .to_coeff();
     let (b, a) = (
         crt_centered_f64(&before, l + 1),
@@ -846,6 +846,96 @@ fn n16_128_bit_multiply() {
 /// `Σ p ⊙ Rot(ct, k)` per group: double hoisting (plaintexts over `Q ∪ P`) and the hoisted
 /// fallback (ordinary plaintexts) both match the f64 twin (measured 27.4 and 27.2 bits: one
 /// ModDown rounding per group instead of one per rotation).
+/// Compacted plaintexts (rows kept as one value per run, [`Plaintext::compacted`]): a slot
+/// vector of period `p` compacts to runs of `n/p` (and nothing else does), expands back to the
+/// same polynomial, and gives bit for bit the same products, sums and decodings as the full
+/// plaintext, including double-hoisted sums that mix both forms.
+#[test]
+fn compacted_plaintexts_act_like_full_ones() {
+    let f = n12();
+    let e = &f.eval;
+    let n = f.params.slots();
+    let level = 2;
+    let scale = f.params.q_primes()[level] as f64;
+    let v = values(n, 51);
+    let ct = enc(f, &v, level, 52);
+    let periodic = |p: usize, seed: u64| -> Vec<Complex64> {
+        let base = values(p, seed);
+        (0..n).map(|i| base[i % p]).collect()
+    };
+    let cases = [(1, 53), (4, 54), (64, 55), (n, 56)];
+    let mut full_pts = Vec::new();
+    let mut compact_pts = Vec::new();
+    for &(p, seed) in &cases {
+        let pt = f
+            .params
+            .encode_extended(&periodic(p, seed), level, scale)
+            .unwrap();
+        let compact = pt.clone().compacted();
+        let want_run = if p == n { 1 } else { n / p };
+        assert_eq!(compact.run_length(), want_run, "period {p}");
+        assert_eq!(compact.memory_bytes() * want_run, pt.memory_bytes());
+        assert_eq!(compact.poly(), pt.poly(), "period {p}");
+        // Any segment of any limb.
+        for (t, start, len) in [(0, 0, 2 * n), (1, 5, 300), (level + 1, 2 * n - 7, 7)] {
+            let mut seg = vec![0u64; len];
+            compact.write_limb_segment(t, start, &mut seg);
+            assert_eq!(
+                seg,
+                pt.poly().limb(t)[start..start + len],
+                "period {p}, limb {t}"
+            );
+        }
+        assert_eq!(
+            e.mul_plain(&ct, &compact).unwrap(),
+            e.mul_plain(&ct, &pt).unwrap()
+        );
+        let addend = f
+            .params
+            .encode(&periodic(p, seed), level, ct.scale())
+            .unwrap();
+        let compact_addend = addend.clone().compacted();
+        assert_eq!(
+            e.add_plain(&ct, &compact_addend).unwrap(),
+            e.add_plain(&ct, &addend).unwrap()
+        );
+        assert_eq!(
+            f.params.decode(&compact_addend).unwrap(),
+            f.params.decode(&addend).unwrap()
+        );
+        full_pts.push(pt);
+        compact_pts.push(compact);
+    }
+    let steps = [0i64, 1, -7, 16];
+    fn group<'a>(
+        params: &Parameters,
+        steps: &[i64],
+        pts: &'a [Plaintext],
+    ) -> Vec<(usize, &'a Plaintext)> {
+        steps
+            .iter()
+            .zip(pts)
+            .map(|(&k, pt)| (params.galois_element(k), pt))
+            .collect()
+    }
+    let group = |pts| group(&f.params, &steps, pts);
+    let want = e
+        .automorphism_sums(&ct, &[group(&full_pts), group(&full_pts[1..])])
+        .unwrap();
+    let got = e
+        .automorphism_sums(&ct, &[group(&compact_pts), group(&compact_pts[1..])])
+        .unwrap();
+    assert_eq!(got, want);
+    let mixed: Vec<Plaintext> = vec![
+        full_pts[0].clone(),
+        compact_pts[1].clone(),
+        full_pts[2].clone(),
+        compact_pts[3].clone(),
+    ];
+    let got = e.automorphism_sums(&ct, &[group(&mixed)]).unwrap();
+    assert_eq!(got[0], want[0]);
+}
+
 #[test]
 fn automorphism_sums_double_hoisting() {
     let f = n12();

@@ -400,7 +400,7 @@ mod tests {
     /// Centered integer coefficients (as `f64`, exact below `2^53`) of a decryption.
     fn decrypt_coeffs(sk: &SecretKey, ct: &Ciphertext, limbs: usize) -> Vec<f64> {
         let pt = Decryptor::new(sk).decrypt(ct).unwrap();
-        crt_centered_f64(&pt.poly().clone().to_coeff(), limbs)
+        crt_centered_f64(&pt.poly().into_owned().to_coeff(), limbs)
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn encaps(f: &Fixture) -> Option<&encapsulation::EncapsulationKeys> {
 /// Centered integer coefficients of what `ct` decrypts to.
 fn decrypted_coefficients(f: &Fixture, ct: &Ciphertext) -> Vec<BigInt> {
     let pt = Decryptor::new(f.client.secret_key()).decrypt(ct).unwrap();
-    pt.poly().clone().to_coeff().to_bigint_centered()
+    pt.poly().into_owned().to_coeff().to_bigint_centered()
 }
 
 /// `(max |I|, max |e|)` for `t = m + q_0 I + e` (`e`: key-switching noise, zero without

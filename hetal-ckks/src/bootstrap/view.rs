@@ -124,8 +124,10 @@ impl SlotBackend for BootView {
     fn encode_at_scale(&self, values: &[Complex64], level: usize, scale: f64) -> Result<Plaintext> {
         self.check_level("BootView::encode", level)?;
         // Over Q_level ∪ P, for the double-hoisted linear transforms (`rotation_sums`): the
-        // DFT plaintexts are encoded once, at setup.
+        // DFT plaintexts are encoded once, at setup, and compacted: the diagonals of every DFT
+        // level but one per transform are periodic slot vectors (`Plaintext::compacted`).
         encode_extended_with(self.eval.params(), &self.encoder, values, level, scale)
+            .map(Plaintext::compacted)
     }
 
     fn mul_const(&self, a: &Ciphertext, c: Complex64) -> Result<Ciphertext> {
