@@ -2,8 +2,10 @@
 //! the top level and at 10 Q limbs, printing one JSON object per line.
 //!
 //! ```text
-//! cargo run --release -p hetal-ckks --example ops_bench [-- --threads T --reps R --quick]
+//! cargo run --release -p hetal-ckks --example ops_bench [-- --threads T --reps R --quick --seeded-keys]
 //! ```
+//! `--seeded-keys` holds the relinearization and rotation keys `KeyStorage::Seeded` (their
+//! uniform halves regenerated during each key switch; the rows then say `"key_storage": "Seeded"`).
 //! `--quick` uses the insecure `N = 2^13` test set instead (for a smoke run). The hoisted and
 //! plain rotations are timed interleaved, and a `hoisted_over_plain_8` line gives the median
 //! of their per-run ratios (the issue's target: at most 0.5).
@@ -33,6 +35,7 @@ struct Row<'a> {
     ms: f64,
     precision_bits: Option<f64>,
     key_bytes: Option<usize>,
+    seeded: bool,
 }
 
 impl Row<'_> {
@@ -47,6 +50,9 @@ impl Row<'_> {
         }
         if let Some(k) = self.key_bytes {
             s.push_str(&format!(", \"key_bytes\": {k}"));
+        }
+        if self.seeded {
+            s.push_str(", \"key_storage\": \"Seeded\"");
         }
         s.push('}');
         println!("{s}");
@@ -112,6 +118,7 @@ fn main() -> Result<()> {
     let threads = get("--threads").unwrap_or(1);
     let reps = get("--reps").unwrap_or(3).max(1);
     let quick = args.iter().any(|a| a == "--quick");
+    let seeded = args.iter().any(|a| a == "--seeded-keys");
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -141,6 +148,7 @@ fn main() -> Result<()> {
         ms,
         precision_bits,
         key_bytes,
+        seeded,
     };
     row(
         "keygen_relin",
@@ -159,6 +167,11 @@ fn main() -> Result<()> {
     row("keygen_rotation", top_limbs, ms, None, kb).print();
     let mut gk = sk.rotation_keys(&steps[1..], true, &mut rng)?;
     gk.extend(gk1)?;
+    let mut rlk = rlk;
+    if seeded {
+        rlk.set_storage(KeyStorage::Seeded);
+        gk.set_storage(KeyStorage::Seeded);
+    }
     let eval = Evaluator::new(&params)
         .with_relinearization_key(rlk)
         .with_galois_keys(gk);
