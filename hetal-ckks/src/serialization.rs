@@ -254,19 +254,13 @@ fn read_switching_key(r: &mut Reader<'_>, params: &Parameters) -> Result<Switchi
     }
     let ctx = params.qp_context(top)?;
     let mut b = Vec::with_capacity(count);
-    let mut a = Vec::with_capacity(count);
     let mut seeds = Vec::with_capacity(count);
     for _ in 0..count {
         b.push(r.poly(&ctx)?);
-        let s = r.seed()?;
-        a.push(uniform_poly_from_seed(&ctx, s));
-        seeds.push(s);
+        seeds.push(r.seed()?);
     }
-    Ok(SwitchingKey {
-        b,
-        a: Some(a),
-        seeds,
-    })
+    // Loaded as serialized: seeded (see `KeyStorage`); the holder expands if it wants to.
+    Ok(SwitchingKey { b, a: None, seeds })
 }
 
 /// Switching keys, each with the level it was generated at.
@@ -333,16 +327,12 @@ pub(crate) fn leveled_keys_from_bytes(
         let ctx = params.qp_context(level)?;
         let mut key = SwitchingKey {
             b: Vec::with_capacity(n),
-            a: Some(Vec::with_capacity(n)),
+            a: None,
             seeds: Vec::with_capacity(n),
         };
         for _ in 0..n {
             key.b.push(r.poly(&ctx)?);
-            let s = r.seed()?;
-            if let Some(a) = key.a.as_mut() {
-                a.push(uniform_poly_from_seed(&ctx, s));
-            }
-            key.seeds.push(s);
+            key.seeds.push(r.seed()?);
         }
         keys.push((level, key));
     }
@@ -481,7 +471,8 @@ impl RelinearizationKey {
         w.finish()
     }
 
-    /// Loads and validates a relinearization key.
+    /// Loads and validates a relinearization key, [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded) as serialized (call
+    /// [`RelinearizationKey::set_storage`] to expand it).
     ///
     /// # Errors
     /// [`Error::Deserialize`] for truncated, corrupted or foreign data.
@@ -518,7 +509,8 @@ impl GaloisKeys {
         w.finish()
     }
 
-    /// Loads and validates Galois keys (elements odd, below `2N`, not 1, strictly increasing).
+    /// Loads and validates Galois keys (elements odd, below `2N`, not 1, strictly increasing),
+    /// [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded) as serialized (call [`GaloisKeys::set_storage`] to expand them).
     ///
     /// # Errors
     /// [`Error::Deserialize`] for truncated, corrupted or foreign data.

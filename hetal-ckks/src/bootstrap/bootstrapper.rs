@@ -851,7 +851,10 @@ impl BootstrappingKeys {
     }
 
     /// Loads and validates bootstrapping keys (every section in its own validated format; the
-    /// low-level Galois keys all at one level, with odd distinct elements).
+    /// low-level Galois keys all at one level, with odd distinct elements), as serialized:
+    /// [`KeyStorage::Seeded`], never holding the expanded uniform halves;
+    /// [`BootstrapContext::new`] expands them if its configuration asks for
+    /// [`KeyStorage::Expanded`].
     ///
     /// # Errors
     /// [`Error::Deserialize`] for truncated, corrupted or foreign data.

@@ -212,7 +212,7 @@ impl EncapsulationKeys {
     /// Loads and validates encapsulation keys: header (magic, version, kind, parameter
     /// fingerprint, exact length), an ephemeral weight in `1..=N`, exactly two keys at levels
     /// 0 and the top level with the digit counts of those levels, every residue below its
-    /// prime.
+    /// prime. The keys load [`KeyStorage::Seeded`], as serialized.
     ///
     /// # Errors
     /// [`Error::Deserialize`] for truncated, corrupted or foreign data.
