@@ -83,20 +83,23 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Wall times in ms of `reps` rounds of `fs`, each round running every function once in order
 /// (`f_0, f_1, ..., f_0, f_1, ...`), so that a drift of the machine's speed affects all alike;
 /// `times[r][i]` is function `i` in round `r`. Also returns the last output of each.
-fn time_interleaved<T>(reps: usize, fs: &mut [&mut dyn FnMut() -> T]) -> (Vec<Vec<f64>>, Vec<T>) {
+fn time_interleaved<T, const F: usize>(
+    reps: usize,
+    mut fs: [&mut dyn FnMut() -> T; F],
+) -> (Vec<[f64; F]>, [T; F]) {
     let mut times = Vec::with_capacity(reps);
-    let mut last = Vec::new();
+    let mut last = None;
     for _ in 0..reps {
-        last.clear();
-        let mut round = Vec::with_capacity(fs.len());
-        for f in fs.iter_mut() {
+        let mut round = [0.0; F];
+        last = Some(std::array::from_fn(|i| {
             let t = Instant::now();
-            last.push(f());
-            round.push(t.elapsed().as_secs_f64() * 1e3);
-        }
+            let out = fs[i]();
+            round[i] = t.elapsed().as_secs_f64() * 1e3;
+            out
+        }));
         times.push(round);
     }
-    (times, last)
+    (times, last.expect("reps >= 1"))
 }
 
 fn main() -> Result<()> {
@@ -221,9 +224,9 @@ fn main() -> Result<()> {
         // Interleaved rounds: 8 hoisted rotations, 8 plain ones, and one hoisted rotation (the
         // decomposition plus one key): `(h8 - h1) / 7` is what each further rotation costs
         // once the decomposition is shared.
-        let (times, mut outs) = time_interleaved(
+        let (times, [hs, ps, _]) = time_interleaved(
             reps,
-            &mut [
+            [
                 &mut || eval.rotate_hoisted(&ct, &steps),
                 &mut || {
                     steps
@@ -234,18 +237,14 @@ fn main() -> Result<()> {
                 &mut || eval.rotate_hoisted(&ct, &steps[..1]),
             ],
         );
-        let column = |i: usize| median(times.iter().map(|r| r[i]).collect());
-        let (ms_h, ms_p) = (column(0), column(1));
-        let ratio = median(times.iter().map(|r| r[0] / r[1]).collect());
-        let marginal = median(times.iter().map(|r| (r[0] - r[2]) / 7.0).collect());
-        let marginal_ratio = median(
-            times
-                .iter()
-                .map(|r| ((r[0] - r[2]) / 7.0) / (r[1] / 8.0))
-                .collect(),
-        );
-        outs.pop();
-        let (ps, hs) = (outs.pop().expect("plain")?, outs.pop().expect("hoisted")?);
+        let column = |f: &dyn Fn(&[f64; 3]) -> f64| median(times.iter().map(f).collect());
+        let rotations = steps.len() as f64;
+        let marginal_of = |r: &[f64; 3]| (r[0] - r[2]) / (rotations - 1.0);
+        let (ms_h, ms_p) = (column(&|r| r[0]), column(&|r| r[1]));
+        let ratio = column(&|r| r[0] / r[1]);
+        let marginal = column(&marginal_of);
+        let marginal_ratio = column(&|r| marginal_of(r) / (r[1] / rotations));
+        let (hs, ps) = (hs?, ps?);
         let mut p_h = f64::INFINITY;
         let mut p_p = f64::INFINITY;
         for (i, &k) in steps.iter().enumerate() {

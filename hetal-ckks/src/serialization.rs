@@ -246,20 +246,30 @@ fn write_switching_key(w: &mut Writer, k: &SwitchingKey) {
 }
 
 fn read_switching_key(r: &mut Reader<'_>, params: &Parameters) -> Result<SwitchingKey> {
-    let top = params.max_level();
-    let digits = params.digits_at(top).len();
+    read_switching_key_at(r, params, params.max_level())
+}
+
+/// What [`write_switching_key`] wrote for a key generated at `level`: the digit count (that of
+/// the level), then per digit `b_j` over `Q_level ∪ P` and the seed of `a_j`. Loaded as
+/// serialized, [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded); the holder expands it
+/// if it wants to.
+fn read_switching_key_at(
+    r: &mut Reader<'_>,
+    params: &Parameters,
+    level: usize,
+) -> Result<SwitchingKey> {
+    let digits = params.digits_at(level).len();
     let count = r.u32()? as usize;
     if count != digits {
-        return Err(r.err(format!("{count} digits, the parameters have {digits}")));
+        return Err(r.err(format!("{count} digits, level {level} has {digits}")));
     }
-    let ctx = params.qp_context(top)?;
+    let ctx = params.qp_context(level)?;
     let mut b = Vec::with_capacity(count);
     let mut seeds = Vec::with_capacity(count);
     for _ in 0..count {
         b.push(r.poly(&ctx)?);
         seeds.push(r.seed()?);
     }
-    // Loaded as serialized: seeded (see `KeyStorage`); the holder expands if it wants to.
     Ok(SwitchingKey { b, a: None, seeds })
 }
 
@@ -319,21 +329,7 @@ pub(crate) fn leveled_keys_from_bytes(
                 params.max_level()
             )));
         }
-        let digits = params.digits_at(level).len();
-        let n = r.u32()? as usize;
-        if n != digits {
-            return Err(r.err(format!("{n} digits, level {level} has {digits}")));
-        }
-        let ctx = params.qp_context(level)?;
-        let mut key = SwitchingKey {
-            b: Vec::with_capacity(n),
-            a: None,
-            seeds: Vec::with_capacity(n),
-        };
-        for _ in 0..n {
-            key.b.push(r.poly(&ctx)?);
-            key.seeds.push(r.seed()?);
-        }
+        let key = read_switching_key_at(&mut r, params, level)?;
         keys.push((level, key));
     }
     r.done()?;
@@ -471,7 +467,8 @@ impl RelinearizationKey {
         w.finish()
     }
 
-    /// Loads and validates a relinearization key, [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded) as serialized (call
+    /// Loads and validates a relinearization key, held
+    /// [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded) as serialized (call
     /// [`RelinearizationKey::set_storage`] to expand it).
     ///
     /// # Errors
@@ -510,7 +507,8 @@ impl GaloisKeys {
     }
 
     /// Loads and validates Galois keys (elements odd, below `2N`, not 1, strictly increasing),
-    /// [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded) as serialized (call [`GaloisKeys::set_storage`] to expand them).
+    /// held [`KeyStorage::Seeded`](crate::keys::KeyStorage::Seeded) as serialized (call
+    /// [`GaloisKeys::set_storage`] to expand them).
     ///
     /// # Errors
     /// [`Error::Deserialize`] for truncated, corrupted or foreign data.
